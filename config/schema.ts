@@ -10,6 +10,7 @@ import { Type, type Static, type TString } from 'typebox';
 import { DURATION_PATTERN } from './duration-pattern.js';
 import { GlobalSchema, ScrapeConfigSchema } from './scrape.js';
 import { RemoteWriteSchema } from './remote-write.js';
+import { LogCollectionSchema } from './log-collection.js';
 
 export { DURATION_PATTERN };
 
@@ -240,6 +241,7 @@ export const ConfigSchema = Section(
     logging: LoggingSchema,
     storage: StorageSchema,
     kafka: KafkaSchema,
+    log_collection: LogCollectionSchema,
     alerting: AlertingSchema,
     scrape_configs: Type.Array(ScrapeConfigSchema, { default: [], description: 'Scrape jobs, as in Prometheus.' }),
     remote_write: Type.Array(RemoteWriteSchema, { default: [], description: 'Where metrics are sent for long-term storage, as in Prometheus.' }),
@@ -257,6 +259,8 @@ export const ENV_OVERRIDES = {
   VIGIL_SQL_URL: 'storage.sql.url',
   VIGIL_KAFKA_BROKERS: 'kafka.brokers',
   VIGIL_ELASTICSEARCH_URL: 'storage.logs.elasticsearch.url',
+  VIGIL_PODS_LOG_ROOT: 'log_collection.pods_root',
+  VIGIL_NODE_NAME: 'log_collection.node_name',
 } as const;
 
 export type EnvOverride = keyof typeof ENV_OVERRIDES;
