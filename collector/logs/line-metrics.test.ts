@@ -58,6 +58,7 @@ describe('LogLineMetrics', () => {
     const m = new LogLineMetrics({ appendable: db, node: 'n1', lastReadMs: () => lastRead, now: () => now });
     m.observe(records(source('api-1'), ['error', 'error', 'info']));
     m.observe(records(source('api-2'), ['warn']));
+    now += 2_000;
     await m.write();
     now += 10_000;
     lastRead = now - 500;
@@ -67,21 +68,24 @@ describe('LogLineMetrics', () => {
     const lines = await dump(db, LOG_LINES_METRIC);
     expect(lines).toEqual({
       'vigil_log_lines_total{container="app", level="error", namespace="payments", node="n1", pod="api-1"}': [
-        [T0, 2],
-        [T0 + 10_000, 3],
+        [T0, 0],
+        [T0 + 2_000, 2],
+        [T0 + 12_000, 3],
       ],
       'vigil_log_lines_total{container="app", level="info", namespace="payments", node="n1", pod="api-1"}': [
-        [T0, 1],
-        [T0 + 10_000, 1],
+        [T0, 0],
+        [T0 + 2_000, 1],
+        [T0 + 12_000, 1],
       ],
       'vigil_log_lines_total{container="app", level="warn", namespace="payments", node="n1", pod="api-2"}': [
-        [T0, 1],
-        [T0 + 10_000, 1],
+        [T0, 0],
+        [T0 + 2_000, 1],
+        [T0 + 12_000, 1],
       ],
     });
     // No read yet at the first write: the series starts once the collector has read.
     expect(await dump(db, LAST_READ_METRIC)).toEqual({
-      'vigil_log_collector_last_read_timestamp_seconds{node="n1"}': [[T0 + 10_000, (T0 + 9_500) / 1000]],
+      'vigil_log_collector_last_read_timestamp_seconds{node="n1"}': [[T0 + 12_000, (T0 + 11_500) / 1000]],
     });
   });
 
@@ -96,9 +100,10 @@ describe('LogLineMetrics', () => {
     const series = Object.values(await dump(db, LOG_LINES_METRIC));
     expect(series).toHaveLength(1);
     const samples = series[0]!;
-    expect(samples).toHaveLength(2);
-    expect(samples[0]).toEqual([T0, 1]);
-    expect(samples[1]![0]).toBe(T0 + 61_000);
-    expect(isStaleNaN(samples[1]![1])).toBe(true);
+    expect(samples).toHaveLength(3);
+    expect(samples[0]).toEqual([T0 - 1, 0]);
+    expect(samples[1]).toEqual([T0, 1]);
+    expect(samples[2]![0]).toBe(T0 + 61_000);
+    expect(isStaleNaN(samples[2]![1])).toBe(true);
   });
 });

@@ -11,7 +11,8 @@
  * Counts are taken when the sink acknowledged a batch, so the metric tracks what reached the store.
  * Every `intervalMs` all live series are appended with the current time, like a scrape of the
  * collector; a series not incremented for `idleMs` gets a staleness marker and is forgotten, so pod
- * churn does not grow memory and a gone pod's series ends the way a scraped one would.
+ * churn does not grow memory and a gone pod's series ends the way a scraped one would. A new series
+ * starts with a zero at its creation time, so the burst that created it shows in `rate()`.
  */
 import { labelsFromRecord, type Labels } from '../../model/labels.js';
 import type { LogRecord } from '../../model/logs.js';
@@ -25,6 +26,9 @@ interface CounterSeries {
   readonly labels: Labels;
   count: number;
   lastIncrementMs: number;
+  /** When the series was created; its zero is written there first (see `#writeOnce`). */
+  readonly createdMs: number;
+  written: boolean;
 }
 
 export interface LogLineMetricsOptions {
@@ -75,6 +79,8 @@ export class LogLineMetrics {
           }),
           count: 0,
           lastIncrementMs: now,
+          createdMs: now,
+          written: false,
         };
         this.#series.set(key, series);
       }
@@ -108,6 +114,11 @@ export class LogLineMetrics {
         app.append(0, s.labels, now, STALE_NAN);
         this.#series.delete(key);
       } else {
+        // A counter born with a burst would show no increase to rate() if its first sample were
+        // already the burst's count; start it at zero where it was created, as Prometheus's
+        // created-timestamp zero injection does.
+        if (!s.written) app.append(0, s.labels, Math.min(s.createdMs, now - 1), 0);
+        s.written = true;
         app.append(0, s.labels, now, s.count);
       }
     }
