@@ -53,10 +53,10 @@ export function generatedRecord(pod: string, podIndex: number, seq: number): Gen
     ];
     return { stream: 'stderr', level: 'error', message: lines.join('\n'), lines };
   }
-  if (seq % 89 === 7) {
+  if (seq % 997 === 7) {
     // Longer than the runtime's line limit: written as P, P, F fragments, stored joined.
     const unit = `${WORDS[r % WORDS.length]}-${seq} `;
-    const message = `INFO payload dump ${tag} ` + unit.repeat(Math.ceil(40_000 / unit.length));
+    const message = `INFO payload dump ${tag} ` + unit.repeat(Math.ceil(24_000 / unit.length));
     return { stream: 'stdout', level: 'info', message, lines: [message] };
   }
   if (seq % 3 === 0) {
