@@ -14,6 +14,7 @@ import { ingestCounters, ingestRoutes } from './routes/ingest.js';
 import { prometheusMetadataRoutes } from './routes/prometheus-metadata.js';
 import { prometheusParserRoutes, prometheusQueryRoutes } from './routes/prometheus-query.js';
 import { prometheusTargetsRoutes } from './routes/prometheus-targets.js';
+import { prometheusScrapeMetadataRoutes } from './routes/prometheus-scrape-metadata.js';
 import { prometheusError, prometheusErrorTypeForStatus } from './errors.js';
 
 export interface AppOptions {
@@ -55,6 +56,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
   await app.register(prometheusParserRoutes);
   if (ctx.promql) await app.register(prometheusQueryRoutes, { backend: ctx.promql });
   if (ctx.targets) await app.register(prometheusTargetsRoutes, { targets: ctx.targets });
+  await app.register(prometheusScrapeMetadataRoutes, { ...(ctx.metadata && { metadata: ctx.metadata }) });
   if (ctx.metrics) {
     await app.register(ingestRoutes, { appendable: ctx.metrics.appendable, flush: ctx.metrics.flush, counters: ingestCounters(ctx) });
     await app.register(prometheusMetadataRoutes, { queryable: ctx.metrics.queryable });

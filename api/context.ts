@@ -4,7 +4,7 @@ import type { Logger } from '../util/logging.js';
 import type { ReloadOutcome } from '../config/reload.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Appendable, Queryable } from '../storage/metrics/interface.js';
-import type { TargetsView } from '../collector/scrape/index.js';
+import type { TargetMetadata, TargetsView } from '../collector/scrape/index.js';
 import type { PromQLBackend } from './routes/prometheus-query.js';
 
 export interface Readiness {
@@ -37,4 +37,6 @@ export interface AppContext {
   readonly promql?: PromQLBackend;
   /** Scrape targets of this process, when it scrapes. */
   readonly targets?: () => TargetsView;
+  /** Metric metadata from this process's scrapes. */
+  readonly metadata?: () => TargetMetadata[];
 }

@@ -144,7 +144,7 @@ export async function runRole(opts: RunOptions): Promise<number> {
         'data-dir': config.server.data_dir,
       },
       serveUi: role.servesApi,
-      ...(role.scrape ? { targets: () => role.scrape!.targets() } : {}),
+      ...(role.scrape ? { targets: () => role.scrape!.targets(), metadata: () => role.scrape!.metadata() } : {}),
       ...promqlFor(role.servesApi, config, role.tsdb?.queryable(), registry),
       ...(role.tsdb
         ? { metrics: { appendable: role.tsdb.appendable(), queryable: role.tsdb.queryable(), flush: () => role.tsdb!.db().flushWAL() } }

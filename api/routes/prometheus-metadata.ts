@@ -100,8 +100,7 @@ export async function prometheusMetadataRoutes(app: FastifyInstance, opts: { que
     }
   });
 
-  // Metadata and exemplars are not tracked yet: answer as a Prometheus with none would.
-  app.get('/api/v1/metadata', async () => ({ status: 'success', data: {} }));
+  // Exemplars are not stored: answer as a Prometheus with none would.
   app.route({ method: ['GET', 'POST'], url: '/api/v1/query_exemplars', handler: async () => ({ status: 'success', data: [] }) });
 }
 

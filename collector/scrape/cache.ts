@@ -19,6 +19,14 @@ export interface CacheEntry {
   lastIter: number;
 }
 
+/** A metric family's metadata as the target exposes it (`# TYPE`, `# HELP`, `# UNIT`). */
+export interface MetricMetadata {
+  type: string;
+  help: string;
+  unit: string;
+  lastIter: number;
+}
+
 export interface ReportEntry {
   ref: SeriesRef;
   readonly labels: Labels;
@@ -32,6 +40,8 @@ export class ScrapeCache {
   readonly #dropped = new Map<string, number>();
   #cur = new Map<string, CacheEntry>();
   #prev = new Map<string, CacheEntry>();
+  /** Metric family metadata by family name, for `/api/v1/metadata` and `/api/v1/targets/metadata`. */
+  readonly metadata = new Map<string, MetricMetadata>();
   /** Report series (`up`, …) by metric name; kept apart so cache flushes never drop them. */
   readonly report = new Map<string, ReportEntry>();
 
@@ -58,6 +68,22 @@ export class ScrapeCache {
     if (!this.#dropped.has(text)) return false;
     this.#dropped.set(text, this.iter);
     return true;
+  }
+
+  /** Records one metadata line of this scrape; a family not seen again is dropped at the next flush. */
+  setMetadata(family: string, kind: 'type' | 'help' | 'unit', value: string): void {
+    let m = this.metadata.get(family);
+    if (m === undefined) {
+      m = { type: 'unknown', help: '', unit: '', lastIter: this.iter };
+      this.metadata.set(family, m);
+    } else if (m.lastIter !== this.iter) {
+      // First mention in this scrape: start from scratch, so removed HELP or UNIT lines disappear.
+      m.type = 'unknown';
+      m.help = '';
+      m.unit = '';
+    }
+    m.lastIter = this.iter;
+    m[kind] = value;
   }
 
   /** Marks a series as present in this scrape. */
@@ -92,6 +118,7 @@ export class ScrapeCache {
     if (flush) {
       for (const [s, e] of this.series) if (e.lastIter !== this.iter) this.series.delete(s);
       for (const [s, it] of this.#dropped) if (it !== this.iter) this.#dropped.delete(s);
+      for (const [f, m] of this.metadata) if (m.lastIter !== this.iter) this.metadata.delete(f);
     }
     const prev = this.#prev;
     this.#prev = this.#cur;

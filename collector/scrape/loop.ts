@@ -321,6 +321,15 @@ export class ScrapeLoop {
         if (kind === 'type') {
           family = p.metricName();
           familyType = p.type();
+          cache.setMetadata(family, 'type', familyType ?? 'unknown');
+          continue;
+        }
+        if (kind === 'help') {
+          cache.setMetadata(p.metricName(), 'help', p.help());
+          continue;
+        }
+        if (kind === 'unit') {
+          cache.setMetadata(p.metricName(), 'unit', p.unit());
           continue;
         }
         if (kind !== 'series') continue;

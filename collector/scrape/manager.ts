@@ -64,6 +64,15 @@ export interface TargetsView {
   readonly dropped: DroppedTarget[];
 }
 
+/** One metric family's metadata as one target exposes it. */
+export interface TargetMetadata {
+  readonly target: Labels;
+  readonly metric: string;
+  readonly type: string;
+  readonly help: string;
+  readonly unit: string;
+}
+
 function viewOf(t: Target): ActiveTargetView {
   const { intervalMs, timeoutMs } = t.intervalAndTimeout();
   return {
@@ -184,6 +193,18 @@ export class ScrapeManager implements Service {
       dropped.push(...pool.droppedTargets());
     }
     return { active, dropped };
+  }
+
+  /** Metric metadata of every active target's last scrapes, for the metadata APIs. */
+  metadata(): TargetMetadata[] {
+    const out: TargetMetadata[] = [];
+    for (const pool of this.#pools.values()) {
+      for (const loop of pool.loops().values()) {
+        const target = loop.target.labels.filter((l) => !l.name.startsWith(RESERVED_LABEL_PREFIX));
+        for (const [metric, m] of loop.cache.metadata) out.push({ target, metric, type: m.type, help: m.help, unit: m.unit });
+      }
+    }
+    return out;
   }
 
   /** The pool of a job (diagnostics and tests). */

@@ -117,3 +117,34 @@ describe('values scraped by Vigil and Prometheus', () => {
     expect(differing).toEqual([]);
   });
 });
+
+describe('metric metadata scraped by Vigil and Prometheus', () => {
+  async function get(base: string, pathAndQuery: string): Promise<{ status: string; data: unknown; errorType?: string }> {
+    const res = await fetch(`${base}${pathAndQuery}`);
+    return (await res.json()) as { status: string; data: unknown; errorType?: string };
+  }
+
+  it.each([
+    '/api/v1/metadata?metric=node_cpu_seconds_total',
+    '/api/v1/metadata?metric=container_memory_working_set_bytes',
+    '/api/v1/metadata?metric=node_network_receive_bytes_total',
+    '/api/v1/targets/metadata?match_target=' + encodeURIComponent('{job="node"}') + '&metric=node_memory_MemTotal_bytes',
+    '/api/v1/targets/metadata?match_target=' + encodeURIComponent('{job="cadvisor"}') + '&metric=machine_cpu_cores',
+    '/api/v1/metadata?metric=no_such_metric',
+    '/api/v1/targets/metadata?metric=no_such_metric',
+  ])('are equal: %s', async (query) => {
+    const [ours, theirs] = await Promise.all([get(vigilUrl, query), get(prom.url, query)]);
+    expect(ours).toEqual(theirs);
+  });
+
+  it('lists every family of a target with its type, as Prometheus does', async () => {
+    const query = '/api/v1/targets/metadata?match_target=' + encodeURIComponent('{job="cadvisor"}');
+    const [ours, theirs] = await Promise.all([get(vigilUrl, query), get(prom.url, query)]);
+    type Entry = { metric: string; type: string; help: string; unit: string };
+    const key = (e: Entry) => `${e.metric} ${e.type} ${e.unit} ${e.help}`;
+    const a = (ours.data as Entry[]).map(key).sort();
+    const b = (theirs.data as Entry[]).map(key).sort();
+    expect(b.length).toBeGreaterThan(20);
+    expect(a).toEqual(b);
+  });
+});
