@@ -6,7 +6,7 @@
  * record `id` and a store can drop it as a duplicate: at-least-once delivery plus deterministic IDs
  * gives exactly-once storage.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export type LogStreamName = 'stdout' | 'stderr';
 
@@ -62,7 +62,8 @@ export interface LogRecord {
  * for an Elasticsearch `_id` and an SQLite key; collisions would need SHA-1 collisions.
  */
 export function logRecordId(node: string, fileKey: string, offset: number): string {
-  return createHash('sha1').update(`${node}\u0000${fileKey}\u0000${offset}`).digest('base64url').slice(0, 20);
+  // One-shot `hash` is several times cheaper than a `createHash` object, and IDs are on the hot path.
+  return hash('sha1', `${node}\u0000${fileKey}\u0000${offset}`, 'base64url').slice(0, 20);
 }
 
 /**
