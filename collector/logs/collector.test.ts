@@ -539,6 +539,39 @@ describe('LogCollector', () => {
     expect(collector.queuedBytes).toBe(0);
   });
 
+  it('never cuts a stack trace whose rest is already in the file, however long reading was paused', async () => {
+    const e = await env();
+    const file = path.join(e.containerDir('ns', 'traces', 'u10'), '0.log');
+    const trace = (n: number) =>
+      [`ERROR request ${n} failed: java.lang.IllegalStateException: boom`, '\tat a.B.c(B.java:1)', '\tat a.B.d(B.java:2)', 'Caused by: java.io.IOException: x', '\t... 3 more'];
+    const traces = 400;
+    let text = '';
+    let seq = 0;
+    for (let n = 0; n < traces; n++) for (const l of trace(n)) text += cri(seq++, l);
+    writeFileSync(file, text);
+    const sink = new RecordingSink();
+    sink.failing = true;
+    // A small queue and small chunks: reading stops many times in the middle of a trace.
+    const { collector } = e.collector(sink, { maxQueueBytes: 64 * 1024, chunkBytes: 700, batchMaxRecords: 50, assembler: { multilineFlushMs: 100 } });
+    await collector.start();
+    await sleep(1500); // well past the flush timeout, with reading paused by the failing sink
+    sink.failing = false;
+    await until(`${traces} records`, () => sink.records.length >= traces, 30_000);
+    await sleep(300);
+    expect(sink.messages).toEqual(Array.from({ length: traces }, (_, n) => trace(n).join('\n')));
+  });
+
+  it('flushes a trace the writer left unfinished at the end of the file once the timeout passed', async () => {
+    const e = await env();
+    const file = path.join(e.containerDir('ns', 'stalled', 'u11'), '0.log');
+    writeFileSync(file, cri(0, 'ERROR failed: java.lang.IllegalStateException: boom') + cri(1, '\tat a.B.c(B.java:1)'));
+    const sink = new RecordingSink();
+    const { collector } = e.collector(sink, { assembler: { multilineFlushMs: 300 } });
+    await collector.start();
+    await until('the pending trace is flushed', () => sink.records.length === 1, 5000);
+    expect(sink.messages).toEqual(['ERROR failed: java.lang.IllegalStateException: boom\n\tat a.B.c(B.java:1)']);
+  });
+
   it('does not read excluded pods (checkpointed at their end) and enriches the others with labels', async () => {
     const e = await env();
     const noisy = path.join(e.containerDir('ns', 'noisy', 'u10'), '0.log');

@@ -389,7 +389,9 @@ class Assembler implements RecordAssembler {
       this.#finished.push(this.#record(st.name, content, timeNs, offset, endOffset, level, this.#fields));
       return;
     }
-    if (st.pending && nowMs - st.lastLineMs >= this.#flushMs) this.#flushRecord(st);
+    // No timeout check here: a line that arrives late was usually written in time and read late
+    // (backpressure, catching up); only the caller knows whether the writer went silent, and it
+    // says so through `flushDue`.
     if (st.pending) {
       const mode = rule.next(st.mode, content);
       if (mode === STARTS_RECORD) {

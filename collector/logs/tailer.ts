@@ -14,6 +14,9 @@ import type { LogCollectorMetrics } from './metrics.js';
 import type { StreamRateLimiter } from './rate-limit.js';
 import type { RecordAssembler } from './record-assembler.js';
 
+/** A flush timeout may fire only this soon after a read found the end of the file. */
+const EOF_FRESH_MS = 250;
+
 /** A finished record and where a re-read must start to produce it again. */
 export interface Emitted {
   readonly record: LogRecord;
@@ -60,6 +63,12 @@ export class FileTailer {
   #readOffset: number;
   /** Until when the rate limit holds this file (ms since epoch). */
   holdUntil = 0;
+  /** First read since the last data that found the end of the file; undefined while data flows. */
+  #eofSinceMs: number | undefined;
+  /** The most recent read that found the end of the file. */
+  #eofSeenMs: number | undefined;
+  /** When lines were last handed to the assembler. */
+  #lastPushMs = 0;
   /**
    * Whether the file is still the one at its live path, so its end is not its end yet. Cleared
    * when a scan finds it renamed or deleted: then it is read to its end and closed.
@@ -104,9 +113,17 @@ export class FileTailer {
    */
   async step(nowMs: number, out: Emitted[]): Promise<StepResult> {
     if (nowMs < this.holdUntil) return 'held';
-    if (!this.#drainLines(nowMs, out)) return 'held';
+    if (!this.#drainLines(nowMs, out)) {
+      this.#eofSinceMs = undefined;
+      return 'held';
+    }
     const r = await this.#bytes.read(this.#opts.chunkBytes);
-    if (r.kind === 'eof') return 'eof';
+    if (r.kind === 'eof') {
+      this.#eofSinceMs ??= nowMs;
+      this.#eofSeenMs = nowMs;
+      return 'eof';
+    }
+    this.#eofSinceMs = undefined;
     if (r.kind === 'truncated') return 'truncated';
     this.#opts.metrics.bytesRead.inc(r.data.length);
     this.#lines.append(r.data);
@@ -114,10 +131,20 @@ export class FileTailer {
     return 'data';
   }
 
-  /** Records whose multi-line flush timeout passed. */
+  /**
+   * Records whose multi-line flush timeout passed. The timeout measures how long the *writer* has
+   * been silent, so it runs only while this tailer stands at the end of the file: from the first
+   * read that found nothing new, and only if such a read just happened. A pause of reading
+   * (backpressure, a restart catching up) therefore never cuts a stack trace whose rest is
+   * already in the file.
+   */
   flushDue(nowMs: number, out: Emitted[]): void {
     if (this.#assembler.pendingFrom() === undefined) return;
-    for (const record of this.#assembler.flushDue(nowMs)) out.push({ record, resumeAt: record.offset });
+    if (this.#eofSinceMs === undefined || this.#eofSeenMs === undefined || nowMs - this.#eofSeenMs > EOF_FRESH_MS) return;
+    // The assembler times from the last line it was given; shift its clock so that the timeout
+    // counts from when the end of the file was reached instead, if that was later.
+    const shift = Math.max(0, this.#eofSinceMs - this.#lastPushMs);
+    for (const record of this.#assembler.flushDue(nowMs - shift)) out.push({ record, resumeAt: record.offset });
   }
 
   /** Everything still being assembled: the file gets no more data. */
@@ -156,6 +183,7 @@ export class FileTailer {
       }
     } finally {
       if (lines > 0) {
+        this.#lastPushMs = nowMs;
         this.#opts.metrics.linesRead.inc(lines);
         this.#countDecodeErrors();
       }
