@@ -1,0 +1,1 @@
+export { SqliteLogStore, LogStoreClosedError, ReadOnlyLogStoreError, type SqliteLogStoreOptions, type SqliteQueryPlan } from './store.js';
