@@ -18,6 +18,8 @@ import { remoteWriteService } from '../storage/metrics/remote/sender.js';
 import { remoteWriteEndpoints } from './remote-write.js';
 import type { Registry } from 'prom-client';
 import type { Role } from './args.js';
+import { buildLogServices, type LogStoreService } from './logs.js';
+import type { LogCollector } from '../collector/logs/collector.js';
 
 export interface RoleServices {
   readonly services: Service[];
@@ -27,6 +29,10 @@ export interface RoleServices {
   /** Scraping and discovery, in roles that collect metrics. */
   readonly scrape?: ScrapeManager;
   readonly discovery?: DiscoveryManager;
+  /** The log store, in roles that keep or read logs. */
+  readonly logStore?: LogStoreService;
+  /** The container log collector, in roles that tail logs. */
+  readonly logCollector?: LogCollector;
   /** Whether this process serves the APIs and web UI (roles `all` and `api`). */
   readonly servesApi: boolean;
 }
@@ -95,8 +101,12 @@ export function buildRoleServices(role: Role, config: Config, logger: Logger, re
       );
     }
   }
-  let sql: SqlService | undefined;
   const jobs: HousekeepingJob[] = [];
+  const db = tsdb;
+  const logs = buildLogServices(role, config, logger, registry, db ? () => db.appendable() : undefined);
+  services.push(...logs.services);
+  jobs.push(...logs.jobs);
+  let sql: SqlService | undefined;
   if (USES_SQL.has(role)) {
     const db = sqlService(config.storage.sql.url!, logger, { maxConnections: config.storage.sql.max_connections });
     sql = db;
@@ -117,6 +127,8 @@ export function buildRoleServices(role: Role, config: Config, logger: Logger, re
     ...(tsdb ? { tsdb } : {}),
     ...(scrape ? { scrape } : {}),
     ...(discovery ? { discovery } : {}),
+    ...(logs.store ? { logStore: logs.store } : {}),
+    ...(logs.collector ? { logCollector: logs.collector } : {}),
     servesApi: role === 'all' || role === 'api',
   };
 }

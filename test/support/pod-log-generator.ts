@@ -173,11 +173,23 @@ export class PodLogGenerator {
         p.inFlight.push({ seq, end: p.pending.length });
         produced += rec.lines.length;
       }
-      // Write a random prefix: the file often ends mid-line, as when a runtime is mid-write.
-      const cut = Math.floor(p.pending.length * (0.5 + 0.5 * this.#random()));
-      this.#write(p, cut);
+      // Write a random prefix: the file often ends mid-line, as when a runtime is mid-write. A
+      // stack trace is written whole, as a logger writes one event: a writer that stalls in the
+      // middle of one for longer than the multiline flush timeout gets it split, by design.
+      this.#write(p, this.#cutOutsideTraces(p, Math.floor(p.pending.length * (0.5 + 0.5 * this.#random()))));
       if (p.size >= this.#rotateBytes) this.#rotate(p);
     }
+  }
+
+  #cutOutsideTraces(p: PodState, cut: number): number {
+    let start = 0;
+    for (const f of p.inFlight) {
+      if (cut < f.end) {
+        return cut > start && generatedRecord(p.name, p.index, f.seq).lines.length > 1 ? start : cut;
+      }
+      start = f.end;
+    }
+    return cut;
   }
 
   /** Writes everything pending and closes the files; `linesWritten` is then final. */
