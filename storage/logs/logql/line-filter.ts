@@ -1,39 +1,9 @@
 /**
- * Line filters as LogQL defines them: `|=`/`!=` test for a substring, `|~`/`!~` for an unanchored
- * RE2 match (case-sensitive unless the regex says `(?i)`, `.` not matching a newline). Stores that
- * cannot run a filter natively use these, so every store filters the same way.
+ * Line-filter helpers of the LogQL layer. The filters' meaning lives in `../line-filter.ts`,
+ * shared with the stores; `compileUnanchoredRe2` is its regex compiler under the name the
+ * pipeline and the parser use.
  */
-import { RegexSyntaxError } from '../../../model/matcher.js';
-import { translateRe2 } from '../../../model/re2.js';
-import type { LineFilter } from '../interface.js';
-
-/** Compiles an RE2 pattern for unanchored matching; throws `RegexSyntaxError`. */
-export function compileUnanchoredRe2(pattern: string): RegExp {
-  try {
-    const t = translateRe2(pattern);
-    return new RegExp(t.source, t.flags);
-  } catch (err) {
-    throw new RegexSyntaxError(pattern, err);
-  }
-}
-
-/** A predicate for one line filter; throws `RegexSyntaxError` for an invalid regex. */
-export function compileLineFilter(f: LineFilter): (line: string) => boolean {
-  switch (f.op) {
-    case '|=':
-      return (line) => line.includes(f.value);
-    case '!=':
-      return (line) => !line.includes(f.value);
-    case '|~': {
-      const re = compileUnanchoredRe2(f.value);
-      return (line) => re.test(line);
-    }
-    case '!~': {
-      const re = compileUnanchoredRe2(f.value);
-      return (line) => !re.test(line);
-    }
-  }
-}
+export { compileLineFilter, compileLineRegex as compileUnanchoredRe2 } from '../line-filter.js';
 
 /**
  * The names of an RE2 pattern's named groups (`(?P<name>…)` or `(?<name>…)`), in order. Escapes
