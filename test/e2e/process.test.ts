@@ -85,7 +85,18 @@ describe('vigil all (embedded)', () => {
     expect(buildinfo).toMatchObject({ status: 'success', data: { version: expect.any(String) } });
     const status = (await (await fetch(`${base}/api/vigil/v1/status`)).json()) as { ready: boolean; services: { name: string }[] };
     expect(status.ready).toBe(true);
-    expect(status.services.map((s) => s.name)).toEqual(['data-dir', 'tsdb', 'scrape', 'discovery', 'sql', 'housekeeping', 'http']);
+    expect(status.services.map((s) => s.name)).toEqual([
+      'data-dir',
+      'tsdb',
+      'scrape',
+      'discovery',
+      'log-store',
+      'log-collector',
+      'log-line-metrics',
+      'sql',
+      'housekeeping',
+      'http',
+    ]);
     expect(existsSync(path.join(dir, 'data/vigil.db'))).toBe(true);
     const exit = await p.signalAndWait('SIGTERM');
     expect(exit).toMatchObject({ code: 0, signal: null });
