@@ -149,12 +149,20 @@ describe('deploy/kubernetes/vigil.yaml', () => {
     expect(docs.find((d) => d.kind === 'DaemonSet')?.metadata.name).toBe('vigil-collector');
   });
 
-  it('sets only environment variables Vigil reads (plus NODE_NAME for the collector)', () => {
+  it('sets only environment variables Vigil reads', () => {
     for (const d of docs) {
       for (const c of d.spec?.template?.spec.containers ?? []) {
-        for (const e of c.env ?? []) if (e.name !== 'NODE_NAME') expect(KNOWN_ENV).toContain(e.name);
+        for (const e of c.env ?? []) expect(KNOWN_ENV).toContain(e.name);
       }
     }
+  });
+
+  it('names each collector after its node (downward API) and mounts the node’s pod logs read-only', () => {
+    const ds = docs.find((d) => d.kind === 'DaemonSet')!;
+    const c = ds.spec!.template!.spec.containers[0]!;
+    const node = (c.env ?? []).find((e) => e.name === 'VIGIL_NODE_NAME') as { valueFrom?: { fieldRef?: { fieldPath?: string } } } | undefined;
+    expect(node?.valueFrom?.fieldRef?.fieldPath).toBe('spec.nodeName');
+    expect(JSON.stringify(c)).toContain('"mountPath":"/var/log/pods","readOnly":true');
   });
 
   it('ships a config Vigil accepts', async () => {
