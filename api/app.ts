@@ -16,9 +16,18 @@ import { prometheusParserRoutes, prometheusQueryRoutes } from './routes/promethe
 import { prometheusTargetsRoutes } from './routes/prometheus-targets.js';
 import { prometheusScrapeMetadataRoutes } from './routes/prometheus-scrape-metadata.js';
 import { prometheusError, prometheusErrorTypeForStatus } from './errors.js';
+import { logScope, type LogScopeResolver } from './plugins/log-scope.js';
+import { logRoutes } from './routes/logs.js';
+import { lokiRoutes } from './routes/loki.js';
+import { parseDuration } from '../model/duration.js';
 
 export interface AppOptions {
   readonly bodyLimit: number;
+  /**
+   * The namespaces a request may read logs of. Until API tokens exist every request reads
+   * everything; tests inject a resolver to act as a scoped caller.
+   */
+  readonly resolveLogScope?: LogScopeResolver;
 }
 
 export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<FastifyInstance> {
@@ -32,6 +41,7 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     return503OnClosing: true,
   });
   await app.register(httpMetrics, { registry: ctx.registry });
+  await app.register(logScope, opts.resolveLogScope ? { resolve: opts.resolveLogScope } : {});
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
@@ -60,6 +70,11 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
   if (ctx.metrics) {
     await app.register(ingestRoutes, { appendable: ctx.metrics.appendable, flush: ctx.metrics.flush, counters: ingestCounters(ctx) });
     await app.register(prometheusMetadataRoutes, { queryable: ctx.metrics.queryable });
+  }
+  if (ctx.logs) {
+    const logs = { store: ctx.logs.store, timeoutMs: () => parseDuration(ctx.config().config.query.timeout) };
+    await app.register(logRoutes, logs);
+    await app.register(lokiRoutes, logs);
   }
   return app;
 }

@@ -6,6 +6,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { Appendable, Queryable } from '../storage/metrics/interface.js';
 import type { TargetMetadata, TargetsView } from '../collector/scrape/index.js';
 import type { PromQLBackend } from './routes/prometheus-query.js';
+import type { LogStore } from '../storage/logs/interface.js';
 
 export interface Readiness {
   readonly ready: boolean;
@@ -39,4 +40,6 @@ export interface AppContext {
   readonly targets?: () => TargetsView;
   /** Metric metadata from this process's scrapes. */
   readonly metadata?: () => TargetMetadata[];
+  /** The log store this process searches, when it runs one: enables the Vigil log API and the Loki API. */
+  readonly logs?: { readonly store: () => LogStore };
 }

@@ -149,6 +149,7 @@ export async function runRole(opts: RunOptions): Promise<number> {
       ...(role.tsdb
         ? { metrics: { appendable: role.tsdb.appendable(), queryable: role.tsdb.queryable(), flush: () => role.tsdb!.db().flushWAL() } }
         : {}),
+      ...(role.logStore ? { logs: { store: () => role.logStore!.store() } } : {}),
     },
     { bodyLimit: config.server.max_request_body_bytes },
   );
