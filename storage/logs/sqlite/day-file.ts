@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import type { LogLevel, LogStreamName } from '../../../model/logs.js';
 import type { StoredLogRecord } from '../interface.js';
 import { compileLineRegex } from '../line-filter.js';
-import { idMatchExpression } from './fts-terms.js';
+import { ftsTermSyntax, idMatchExpression } from './fts-terms.js';
 import { FTS_SETUP_SQL, SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
 export const DAY_NS = 86_400_000_000_000n;
@@ -126,6 +126,8 @@ export function regexpCondition(negated: boolean): string {
 }
 
 const STATEMENT_CACHE_SIZE = 64;
+/** Rows of a word counted exactly before its frequency is extrapolated (see `termFrequency`). */
+const TERM_SAMPLE_ROWS = 2000;
 const COLUMNS = 'r.sid AS sid, r.t AS t, r.off AS off, r.id AS id, r.msg AS msg, r.fields AS fields';
 
 function identityKey(s: StreamIdentity): string {
@@ -466,11 +468,27 @@ export class DayFile {
   /**
    * How many rows contain an index term, or any word starting with it; infinite when more than
    * `cap` distinct words share the prefix.
+   *
+   * A whole word's count is exact up to `TERM_SAMPLE_ROWS` rows, beyond that extrapolated from
+   * where its `TERM_SAMPLE_ROWS`-th row lies in the file: counting every row of a common word
+   * walks its whole row list (measured: 55 ms for a word in 3.3M of 9.3M rows), which cost more
+   * than the queries it was planning. Rows are stored in arrival order, so the extrapolation
+   * assumes the word is about as frequent later in the day as early in it; the planner only
+   * needs the order of magnitude.
    */
   termFrequency(folded: string, prefix: boolean, cap: number): number {
     if (!prefix) {
-      const doc = this.#statement('SELECT doc FROM records_fts_vocab WHERE term = ?').pluck().get(folded) as number | undefined;
-      return doc ?? 0;
+      const nth = this.#statement('SELECT rowid FROM records_fts WHERE records_fts MATCH ? ORDER BY rowid LIMIT 1 OFFSET ?')
+        .pluck()
+        .get(ftsTermSyntax({ text: folded, prefix: false }), TERM_SAMPLE_ROWS - 1) as number | undefined;
+      if (nth === undefined) {
+        const doc = this.#statement('SELECT doc FROM records_fts_vocab WHERE term = ?').pluck().get(folded) as number | undefined;
+        return doc ?? 0;
+      }
+      // Two statements: SQLite reads min() or max() from the end of the b-tree only when alone.
+      const lo = this.#statement('SELECT min(rowid) FROM records').pluck().get() as number;
+      const hi = this.#statement('SELECT max(rowid) FROM records').pluck().get() as number;
+      return Math.round((TERM_SAMPLE_ROWS * (hi - lo + 1)) / (nth - lo + 1));
     }
     const docs = this.#statement('SELECT doc FROM records_fts_vocab WHERE term >= ? AND term < ? LIMIT ?')
       .pluck()

@@ -15,6 +15,7 @@ import { LogUnavailableError, type LineFilter, type LogSearchRequest, type Store
 import { lineFilterPredicate } from '../line-filter.js';
 import { compareLogRecordKeys } from '../record-order.js';
 import { describeLogStoreContract, testLogRecord } from '../store-contract.js';
+import { DayFile } from './day-file.js';
 import { ReadOnlyLogStoreError, SqliteLogStore, type SqliteLogStoreOptions, type SqliteQueryPlan } from './store.js';
 
 const SECOND = 1_000_000_000n;
@@ -502,4 +503,56 @@ describe('SqliteLogStore query plans', () => {
       { numRuns: 60 },
     );
   }, 120_000);
+
+  it('a filtered stream scan reads its range in time slices without losing or repeating rows at their edges', async () => {
+    // A record at every nanosecond (two per nanosecond in the busy stream), so every slice
+    // boundary falls on records; matches only in the sparse stream, so the busy stream must be
+    // sliced through to fill a page.
+    const records: LogRecord[] = [];
+    for (let i = 0; i < 4000; i++) {
+      records.push(testLogRecord({ ns: 'shop', pod: 'busy', uid: 'u1', t: T0 + 5n * HOUR + BigInt(i >> 1), offset: i * 10, level: 'info', message: `busy ${i}` }));
+    }
+    for (let i = 0; i < 300; i++) {
+      const t = T0 + 5n * HOUR + BigInt(i * 13);
+      records.push(testLogRecord({ ns: 'shop', pod: 'sparse', uid: 'u2', t, offset: i * 10, level: 'error', message: `status=${i % 3 === 0 ? 503 : 200} ${i}` }));
+    }
+    const { store: writer, dir } = await scratch();
+    await writer.append(records);
+    const store = new SqliteLogStore({ dir: path.join(dir, 'logs'), readonly: true, forcePlan: 'stream-scan' });
+    cleanups.push(() => store.close());
+    for (const lineFilters of [[{ op: '|~', value: 'status=5\\d\\d' }], [{ op: '!=', value: 'status=200' }]] as LineFilter[][]) {
+      for (const direction of ['forward', 'backward'] as const) {
+        for (const limit of [1, 7, 100, 5000]) {
+          const req: LogSearchRequest = { matchers: [new Matcher('=', 'namespace', 'shop')], lineFilters, startNs: T0, endNs: T0 + DAY, direction, limit };
+          const want = expected(records, req).map((r) => r.id);
+          if (direction === 'backward') want.reverse();
+          expect((await pagesOf(store, req)).map((r) => r.id), `${JSON.stringify(lineFilters)} ${direction} ${limit}`).toEqual(want);
+        }
+      }
+    }
+  });
+});
+
+describe('SqliteLogStore word frequencies for planning', () => {
+  it('counts a word exactly up to the sample size and extrapolates a common one within a small factor', async () => {
+    const { store: writer, dir } = await scratch();
+    const records: LogRecord[] = [];
+    for (let i = 0; i < 30_000; i++) {
+      const words = [i % 3 === 0 ? 'common' : 'other', i % 20 === 0 ? 'sometimes' : 'never', i === 12_345 ? 'unique' : 'plain'];
+      records.push(testLogRecord({ ns: 'shop', pod: 'p', uid: 'u', t: T0 + BigInt(i) * SECOND, offset: i * 10, message: words.join(' ') }));
+    }
+    await writer.append(records);
+    await writer.close();
+    const file = DayFile.open('2025-03-10', path.join(dir, 'logs', '2025-03-10.db'), T0, { readonly: true, busyTimeoutMs: 100 });
+    try {
+      expect(file.termFrequency('unique', false, 256)).toBe(1);
+      expect(file.termFrequency('sometimes', false, 256)).toBe(1500);
+      expect(file.termFrequency('absent', false, 256)).toBe(0);
+      const common = file.termFrequency('common', false, 256);
+      expect(common).toBeGreaterThan(10_000 / 1.2);
+      expect(common).toBeLessThan(10_000 * 1.2);
+    } finally {
+      file.close();
+    }
+  });
 });
