@@ -2,6 +2,7 @@
  * The HTTP application: one fastify instance serving every API family on one port. `buildApp`
  * only assembles routes; `server.ts` binds it to a socket, so tests use `app.inject()`.
  */
+import websocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { AppContext } from './context.js';
 import { httpMetrics } from './plugins/http-metrics.js';
@@ -19,6 +20,7 @@ import { prometheusError, prometheusErrorTypeForStatus } from './errors.js';
 import { logScope, type LogScopeResolver } from './plugins/log-scope.js';
 import { logRoutes } from './routes/logs.js';
 import { lokiRoutes } from './routes/loki.js';
+import { lokiTailRoutes } from './routes/loki-tail.js';
 import { parseDuration } from '../model/duration.js';
 
 export interface AppOptions {
@@ -42,6 +44,15 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
   });
   await app.register(httpMetrics, { registry: ctx.registry });
   await app.register(logScope, opts.resolveLogScope ? { resolve: opts.resolveLogScope } : {});
+  if (ctx.logs) {
+    // With a WebSocket endpoint the server takes every upgrade request off the HTTP parser; one
+    // for another route is answered as plain HTTP on a socket no parser reads any more, which
+    // would linger (and hold shutdown) unless closed once answered.
+    app.addHook('onResponse', async (req) => {
+      // Node's parser sets `upgrade` on such requests (@types/node does not declare it).
+      if ((req.raw as { upgrade?: boolean }).upgrade === true) req.raw.socket.destroy();
+    });
+  }
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
@@ -75,6 +86,19 @@ export async function buildApp(ctx: AppContext, opts: AppOptions): Promise<Fasti
     const logs = { store: ctx.logs.store, timeoutMs: () => parseDuration(ctx.config().config.query.timeout) };
     await app.register(logRoutes, logs);
     await app.register(lokiRoutes, logs);
+    // WebSocket support only in the context of the one WebSocket endpoint, Loki's tail: the
+    // plugin would otherwise upgrade requests to every route of its context only to close them.
+    await app.register(async (tail) => {
+      await tail.register(websocket, {
+        options: { maxPayload: 64 * 1024 },
+        // A client that vanishes mid-stream is routine for a tail, not an application error.
+        errorHandler: (err, socket, req) => {
+          req.log.debug({ err }, 'WebSocket error');
+          socket.terminate();
+        },
+      });
+      await tail.register(lokiTailRoutes, logs);
+    });
   }
   return app;
 }

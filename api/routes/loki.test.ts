@@ -116,7 +116,7 @@ describe('Loki API: query, labels, series, tail', () => {
     expect((await get(`${LOKI}/series?${qs(RANGE)}`)).statusCode).toBe(400);
   });
 
-  it('answers tail with 400 pointing to the Server-Sent Events tail', async () => {
+  it('answers tail without a WebSocket upgrade with 400, naming the Server-Sent Events tail', async () => {
     const res = await get(`${LOKI}/tail?${qs({ query: '{pod="api-1"}' })}`);
     expect(res.statusCode).toBe(400);
     expect(res.body).toMatch(/\/api\/vigil\/v1\/logs\/tail/);

@@ -2,7 +2,8 @@
  * The Loki HTTP API over Vigil's log store, for Grafana's Loki data source and logcli:
  * `/loki/api/v1/query_range`, `/query`, `/labels`, `/label/<name>/values`, `/series`, `/tail`.
  * Envelopes, parameter rules and error style (HTTP 400 with a plain-text message) are Loki's;
- * every query is planned within the request's log scope, as on the Vigil endpoints.
+ * every query is planned within the request's log scope, as on the Vigil endpoints. The tail, a
+ * WebSocket, is its own plugin (`loki-tail.ts`).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Matcher } from '../../model/matcher.js';
@@ -231,12 +232,4 @@ export async function lokiRoutes(app: FastifyInstance, opts: LokiRoutesOptions):
       }
     },
   });
-
-  // Loki's tail is a WebSocket; this build has no WebSocket server. Say where the live tail is.
-  app.get(`${prefix}/tail`, async (_req, reply) =>
-    reply
-      .code(400)
-      .type('text/plain; charset=utf-8')
-      .send('the Loki WebSocket tail is not supported by Vigil; use the Server-Sent Events tail at /api/vigil/v1/logs/tail?query=<LogQL>&start=<time>'),
-  );
 }
