@@ -6,6 +6,8 @@
  * Ids are compared as byte strings (what SQLite's BINARY collation and Elasticsearch's keyword
  * sort do); `logRecordId` makes them ASCII, where this equals JavaScript's string order.
  */
+import type { LogStreamInfo } from './interface.js';
+
 export interface LogRecordKey {
   readonly timeNs: bigint;
   readonly offset: number;
@@ -17,3 +19,11 @@ export function compareLogRecordKeys(a: LogRecordKey, b: LogRecordKey): number {
   if (a.offset !== b.offset) return a.offset < b.offset ? -1 : 1;
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
+
+/** The order of stream listings (`LogStore.streams`): namespace, pod, container, pod UID, node. */
+export function compareLogStreams(a: LogStreamInfo, b: LogStreamInfo): number {
+  for (const k of STREAM_ORDER) if (a[k] !== b[k]) return a[k] < b[k] ? -1 : 1;
+  return 0;
+}
+
+const STREAM_ORDER = ['namespace', 'pod', 'container', 'podUid', 'node'] as const;

@@ -3,6 +3,7 @@
  * id is also indexed as `vigil.id` because sorting and `search_after` on `_id` are disabled by
  * default in 8.x and the order of records needs it as the last tiebreaker.
  */
+import { recordProblem as checkRecord } from '../record-check.js';
 import { formatTimeNs, LOG_LEVELS, parseTimeNs, type LogLevel, type LogRecord, type LogStreamName } from '../../../model/logs.js';
 import type { StoredLogRecord } from '../interface.js';
 import { DATE_NANOS_MAX } from './indices.js';
@@ -132,33 +133,15 @@ const MAX_ID_BYTES = 512;
 /** Lucene refuses a keyword term over 32766 bytes, which would fail the whole document. */
 const MAX_KEYWORD_BYTES = 32766;
 
-/**
- * Why a record cannot be stored, or undefined when it can. Checked before sending, so a record
- * Elasticsearch would refuse anyway (or file under a nonsense daily index) is rejected with a
- * reason that names the field instead of a mapping exception.
- */
+/** What Elasticsearch can hold of a record, checked before it is sent (see `../record-check.ts`). */
 export function recordProblem(r: LogRecord, maxMessageBytes: number): string | undefined {
-  if (typeof r !== 'object' || r === null) return 'not a record';
-  if (typeof r.id !== 'string' || r.id.length === 0 || Buffer.byteLength(r.id, 'utf8') > MAX_ID_BYTES) return `id must be 1 to ${MAX_ID_BYTES} bytes`;
-  if (typeof r.timeNs !== 'bigint' || r.timeNs < 0n || r.timeNs > DATE_NANOS_MAX) return 'timestamp outside what date_nanos holds (1970-01-01 to 2262-04-11)';
-  if (!Number.isSafeInteger(r.offset) || r.offset < 0) return 'offset must be a non-negative integer';
-  if (typeof r.message !== 'string') return 'message must be a string';
-  if (r.message.length * 3 > maxMessageBytes) {
-    const bytes = Buffer.byteLength(r.message, 'utf8');
-    if (bytes > maxMessageBytes) return `message of ${bytes} bytes exceeds the limit of ${maxMessageBytes}`;
-  }
-  if (r.stream !== 'stdout' && r.stream !== 'stderr') return `unknown stream ${JSON.stringify(r.stream)}`;
-  if (!LEVELS.has(r.level)) return `unknown level ${JSON.stringify(r.level)}`;
-  const s = r.source;
-  if (typeof s !== 'object' || s === null) return 'missing source';
-  for (const key of ['namespace', 'pod', 'podUid', 'container', 'node', 'fileKey', 'path'] as const) {
-    if (typeof s[key] !== 'string') return `source.${key} must be a string`;
-    if (s[key].length * 3 > MAX_KEYWORD_BYTES && Buffer.byteLength(s[key], 'utf8') > MAX_KEYWORD_BYTES) return `source.${key} exceeds ${MAX_KEYWORD_BYTES} bytes`;
-  }
-  if (!Number.isSafeInteger(s.restart) || s.restart < 0 || s.restart > 2 ** 31 - 1) return 'source.restart must be a non-negative 32-bit integer';
-  if (r.fields !== undefined) {
-    if (typeof r.fields !== 'object' || r.fields === null) return 'fields must be an object';
-    for (const v of Object.values(r.fields)) if (typeof v !== 'string') return 'field values must be strings';
-  }
-  return undefined;
+  return checkRecord(r, {
+    maxMessageBytes,
+    maxIdBytes: MAX_ID_BYTES,
+    maxTimeNs: DATE_NANOS_MAX + 1n,
+    timeRange: 'what date_nanos holds (1970-01-01 to 2262-04-11)',
+    maxKeywordBytes: MAX_KEYWORD_BYTES,
+    extraSourceStrings: ['path'],
+    maxRestart: 2 ** 31 - 1,
+  });
 }

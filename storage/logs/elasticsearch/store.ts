@@ -13,6 +13,7 @@ import { Client, errors, type estypes, type TransportRequestOptions } from '@ela
 import { Counter, Histogram, Registry } from 'prom-client';
 import { parseTimeNs, type LogRecord } from '../../../model/logs.js';
 import { decodeLogCursor, encodeLogCursor } from '../cursor.js';
+import { compareLogStreams } from '../record-order.js';
 import {
   LogUnavailableError,
   type AppendResult,
@@ -421,13 +422,7 @@ export class ElasticsearchLogStore implements LogStore {
       if (buckets.length < STREAMS_PAGE || agg?.after_key === undefined) break;
       after = agg.after_key;
     }
-    const order = (s: LogStreamInfo) => [s.namespace, s.pod, s.container, s.podUid, s.node];
-    return out.sort((a, b) => {
-      const ka = order(a);
-      const kb = order(b);
-      for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
-      return 0;
-    });
+    return out.sort(compareLogStreams);
   }
 
   /**

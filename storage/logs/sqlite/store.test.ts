@@ -150,7 +150,7 @@ describe('SqliteLogStore appends', () => {
       { index: 1, reason: 'timestamp outside 1970-01-01 to 9999-12-31' },
       { index: 2, reason: 'message of 1002 bytes exceeds the limit of 1000' },
       { index: 3, reason: 'unknown level "loud"' },
-      { index: 4, reason: 'id must be 1 to 256 characters' },
+      { index: 4, reason: 'id must be 1 to 256 bytes' },
     ]);
   });
 

@@ -22,7 +22,7 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { LOG_LEVELS, type LogRecord } from '../../../model/logs.js';
+import type { LogRecord } from '../../../model/logs.js';
 import type { Matcher } from '../../../model/matcher.js';
 import { decodeLogCursor, encodeLogCursor, type LogCursor } from '../cursor.js';
 import {
@@ -41,6 +41,8 @@ import {
   type StoredLogRecord,
 } from '../interface.js';
 import { compileLineRegex } from '../line-filter.js';
+import { recordProblem } from '../record-check.js';
+import { compareLogStreams } from '../record-order.js';
 import {
   DAY_NS,
   DayFile,
@@ -79,7 +81,7 @@ const DAY_MS = 86_400_000;
 const DAY_REL = Number(DAY_NS);
 /** Day files are named by four-digit years. */
 const MAX_TIME_NS = BigInt(Date.UTC(10000, 0, 1)) * 1_000_000n;
-const MAX_ID_CHARS = 256;
+const MAX_ID_BYTES = 256;
 const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Per-row costs of the plans, in microseconds: a row fetched by rowid or in stream order, a
  * row read in storage order, an entry of a word's row list. */
@@ -94,7 +96,6 @@ const FIRST_SLICE_PARTS = 64;
 const YIELD_AFTER_MS = 15;
 const TRANSIENT_SQLITE = /^SQLITE_(BUSY|LOCKED|FULL|IOERR|CANTOPEN|NOMEM|PROTOCOL)/;
 
-const LEVELS = new Set<string>(LOG_LEVELS);
 
 export class LogStoreClosedError extends LogUnavailableError {
   constructor() {
@@ -123,31 +124,6 @@ function dayIndexOf(name: string): bigint | undefined {
 }
 
 /** Why a record cannot be stored, or undefined when it can. */
-function recordProblem(r: LogRecord, maxMessageBytes: number): string | undefined {
-  if (typeof r !== 'object' || r === null) return 'not a record';
-  if (typeof r.id !== 'string' || r.id.length === 0 || r.id.length > MAX_ID_CHARS) return `id must be 1 to ${MAX_ID_CHARS} characters`;
-  if (typeof r.timeNs !== 'bigint' || r.timeNs < 0n || r.timeNs >= MAX_TIME_NS) return 'timestamp outside 1970-01-01 to 9999-12-31';
-  if (!Number.isSafeInteger(r.offset) || r.offset < 0) return 'offset must be a non-negative integer';
-  if (typeof r.message !== 'string') return 'message must be a string';
-  if (r.message.length * 3 > maxMessageBytes) {
-    const bytes = Buffer.byteLength(r.message, 'utf8');
-    if (bytes > maxMessageBytes) return `message of ${bytes} bytes exceeds the limit of ${maxMessageBytes}`;
-  }
-  if (r.stream !== 'stdout' && r.stream !== 'stderr') return `unknown stream ${JSON.stringify(r.stream)}`;
-  if (!LEVELS.has(r.level)) return `unknown level ${JSON.stringify(r.level)}`;
-  const s = r.source;
-  if (typeof s !== 'object' || s === null) return 'missing source';
-  for (const key of ['namespace', 'pod', 'podUid', 'container', 'node', 'fileKey'] as const) {
-    if (typeof s[key] !== 'string') return `source.${key} must be a string`;
-  }
-  if (!Number.isSafeInteger(s.restart) || s.restart < 0) return 'source.restart must be a non-negative integer';
-  if (r.fields !== undefined) {
-    if (typeof r.fields !== 'object' || r.fields === null) return 'fields must be an object';
-    for (const v of Object.values(r.fields)) if (typeof v !== 'string') return 'field values must be strings';
-  }
-  return undefined;
-}
-
 function unavailable(where: string, err: unknown): unknown {
   const code = (err as { code?: unknown }).code;
   if (err instanceof Database.SqliteError && typeof code === 'string' && TRANSIENT_SQLITE.test(code)) {
@@ -388,7 +364,7 @@ export class SqliteLogStore implements LogStore {
     const rejected: RejectedRecord[] = [];
     const byDay = new Map<bigint, PendingRecord[]>();
     batch.forEach((r, index) => {
-      const problem = recordProblem(r, this.#maxMessageBytes);
+      const problem = recordProblem(r, { maxMessageBytes: this.#maxMessageBytes, maxIdBytes: MAX_ID_BYTES, maxTimeNs: MAX_TIME_NS, timeRange: '1970-01-01 to 9999-12-31' });
       if (problem !== undefined) {
         rejected.push({ index, reason: problem });
         return;
@@ -696,13 +672,7 @@ export class SqliteLogStore implements LogStore {
         }
       }
     }
-    const order = (s: LogStreamInfo) => [s.namespace, s.pod, s.container, s.podUid, s.node];
-    return [...byKey.values()].sort((a, b) => {
-      const ka = order(a);
-      const kb = order(b);
-      for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! < kb[i]! ? -1 : 1;
-      return 0;
-    });
+    return [...byKey.values()].sort(compareLogStreams);
   }
 
   /**
