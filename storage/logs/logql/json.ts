@@ -100,7 +100,7 @@ class Scanner {
     }
     const raw = s.slice(start, this.pos);
     this.pos++;
-    const value = hasEscape ? unescape(raw) : raw;
+    const value = hasEscape ? (unescapeJsonString(raw) ?? '') : raw;
     // Loki replaces the Unicode replacement character (a decoding failure) with a space.
     return value.includes('\ufffd') ? value.replaceAll('\ufffd', ' ') : value;
   }
@@ -181,7 +181,11 @@ class Scanner {
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 
-function unescape(raw: string): string {
+/**
+ * The body of a JSON string literal (between the quotes) with its escapes resolved; undefined when
+ * an escape is invalid. logfmt's quoted values use the same escapes (go-logfmt's `unquoteBytes`).
+ */
+export function unescapeJsonString(raw: string): string | undefined {
   let out = '';
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i]!;
@@ -198,7 +202,7 @@ function unescape(raw: string): string {
       out += String.fromCharCode(parseInt(raw.slice(i + 2, i + 6), 16));
       i += 5;
     } else {
-      return '';
+      return undefined;
     }
   }
   return out;

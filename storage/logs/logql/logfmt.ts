@@ -6,6 +6,7 @@
  * - a `"` inside a key or an unquoted value, an `=` inside an unquoted value, and a pair with no
  *   key are malformed: that pair is skipped (non-strict), or decoding stops (strict).
  */
+import { unescapeJsonString } from './json.js';
 
 export class LogfmtDecoder {
   #line = '';
@@ -120,7 +121,7 @@ export class LogfmtDecoder {
       } else if (c === 0x22) {
         this.#pos = p + 1;
         if (hasEscape) {
-          const v = unquote(s.slice(start + 1, p));
+          const v = unescapeJsonString(s.slice(start + 1, p));
           if (v === undefined) {
             this.#syntaxError('invalid quoted value');
             return false;
@@ -138,36 +139,3 @@ export class LogfmtDecoder {
   }
 }
 
-const ESCAPES: Readonly<Record<string, string>> = {
-  '"': '"',
-  '\\': '\\',
-  '/': '/',
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-};
-
-/** go-logfmt's `unquoteBytes`: JSON string escapes; undefined when one is invalid. */
-function unquote(body: string): string | undefined {
-  let out = '';
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
-    if (c !== '\\') {
-      out += c;
-      continue;
-    }
-    const e = body[i + 1] ?? '';
-    if (Object.hasOwn(ESCAPES, e)) {
-      out += ESCAPES[e];
-      i++;
-    } else if (e === 'u' && /^[0-9A-Fa-f]{4}$/.test(body.slice(i + 2, i + 6))) {
-      out += String.fromCharCode(parseInt(body.slice(i + 2, i + 6), 16));
-      i += 5;
-    } else {
-      return undefined;
-    }
-  }
-  return out;
-}
