@@ -11,6 +11,7 @@ import { sqliteMaintenance } from '../storage/sql/maintenance.js';
 import { Housekeeping, type HousekeepingJob } from '../util/housekeeping.js';
 import { tsdbService, type TsdbService } from '../storage/metrics/service.js';
 import { parseDuration } from '../model/duration.js';
+import { parseByteSize } from '../model/bytesize.js';
 import { labelsFromRecord } from '../model/labels.js';
 import { ScrapeManager } from '../collector/scrape/index.js';
 import { DiscoveryManager } from '../collector/discovery/index.js';
@@ -61,6 +62,7 @@ export function buildRoleServices(role: Role, config: Config, logger: Logger, re
     tsdb = tsdbService({
       dataDir: config.server.data_dir,
       retentionMs: parseDuration(config.storage.metrics.retention),
+      retentionBytes: parseByteSize(config.storage.metrics.retention_size),
       logger,
       registry,
     });

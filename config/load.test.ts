@@ -15,6 +15,7 @@ const BAD: Record<string, string[]> = {
   'unknown-key.bad.yml': ['unknown-key.bad.yml:3:3: server.lisen: unknown key'],
   'unknown-receiver.bad.yml': ['unknown-receiver.bad.yml:8:9: alerting.route.routes[1].receiver: unknown receiver "pager"'],
   'bad-duration.bad.yml': ['bad-duration.bad.yml:3:5: storage.metrics.retention: not a valid duration "2 weeks" (use e.g. 30s, 5m, 1h30m, 7d)'],
+  'bad-size.bad.yml': ['bad-size.bad.yml:4:5: storage.metrics.retention_size: not a valid size "1.5GB" (use e.g. 512MB, 2GB; 0 for no limit)'],
   'bad-level.bad.yml': ['bad-level.bad.yml:2:3: logging.level: must be one of "debug", "info", "warn", "error", got "verbose"'],
   'bad-yaml.bad.yml': ['bad-yaml.bad.yml:4:1: YAML: Missing closing "quote'],
   'duplicate-key.bad.yml': ['duplicate-key.bad.yml:3:3: YAML: Map keys must be unique'],
@@ -61,6 +62,7 @@ describe('loadConfig', () => {
     expect(config.storage.sql.url).toBe('sqlite:data/vigil.db');
     expect(config.storage.logs.store).toBe('embedded');
     expect(config.storage.metrics.retention).toBe('24h');
+    expect(config.storage.metrics.retention_size).toBe('0');
     expect(config.kafka.brokers).toEqual([]);
     expect(config.alerting.receivers).toEqual([]);
   });
@@ -71,6 +73,7 @@ describe('loadConfig', () => {
     expect(config.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'vigil', password: 's3cret' });
     expect(config.alerting.route?.routes?.[1]?.group_wait).toBe('0s');
     expect(config.storage.logs.elasticsearch.index_prefix).toBe('logs');
+    expect(config.storage.metrics).toEqual({ retention: '15d', retention_size: '2GB' });
   });
 
   it('lets environment variables override the file, and flags override both', async () => {

@@ -10,6 +10,8 @@ import { Value } from 'typebox/value';
 import { ConfigSchema, ENV_OVERRIDES, type Config, type EnvOverride } from './schema.js';
 import { ConfigError, formatPath, type ConfigProblem } from './errors.js';
 import { validateSemantics } from './validate.js';
+import { DURATION_PATTERN } from './duration-pattern.js';
+import { BYTE_SIZE_PATTERN } from '../model/bytesize.js';
 
 export interface LoadOptions {
   /** Config file; when absent the built-in defaults (plus environment) are used. */
@@ -162,7 +164,7 @@ function schemaErrors(
     if (e.keyword === 'additionalProperties') continue; // the per-key "schema is false" errors name the key
     let message = e.message;
     if (e.keyword === 'boolean') message = 'unknown key';
-    else if (e.keyword === 'pattern' && e.schemaPath.length > 0) message = `not a valid duration ${JSON.stringify(valueAt(value, segments))} (use e.g. 30s, 5m, 1h30m, 7d)`;
+    else if (e.keyword === 'pattern') message = patternMessage(e.params.pattern, valueAt(value, segments)) ?? message;
     else if (e.keyword === 'required') {
       const missing = e.params.requiredProperties ?? e.params.missingProperty;
       message = `missing required key ${Array.isArray(missing) ? missing.join(', ') : String(missing)}`;
@@ -172,6 +174,13 @@ function schemaErrors(
     if (!byPath.has(key)) byPath.set(key, { path: key, message, ...locate(segments) });
   }
   return [...byPath.values()];
+}
+
+/** What a value that fails a pattern should have looked like, by the kind of value the pattern is for. */
+function patternMessage(pattern: unknown, actual: unknown): string | undefined {
+  if (pattern === DURATION_PATTERN) return `not a valid duration ${JSON.stringify(actual)} (use e.g. 30s, 5m, 1h30m, 7d)`;
+  if (pattern === BYTE_SIZE_PATTERN) return `not a valid size ${JSON.stringify(actual)} (use e.g. 512MB, 2GB; 0 for no limit)`;
+  return undefined;
 }
 
 function valueAt(value: unknown, segments: readonly (string | number)[]): unknown {

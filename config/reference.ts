@@ -24,6 +24,7 @@ function typeName(s: JsonSchema, defs: Record<string, JsonSchema>): string {
   if (s.$ref !== undefined) return s.$ref.replace(/^#\/\$defs\//, '').replace(/^/, '<').replace(/$/, '>');
   if (s.$defs !== undefined && s.$ref === undefined) return typeName(resolve(s, defs), defs);
   if (s['x-vigil-kind'] === 'duration') return 'duration';
+  if (s['x-vigil-kind'] === 'size') return 'size';
   if (s.anyOf?.every((a) => a.const !== undefined)) return s.anyOf.map((a) => JSON.stringify(a.const)).join(' | ');
   if (s.type === 'array') return `list of ${typeName(s.items ?? {}, defs)}`;
   if (s.type === 'object') return 'section';

@@ -8,6 +8,7 @@
 import { Type, type Static, type TString } from 'typebox';
 
 import { DURATION_PATTERN } from './duration-pattern.js';
+import { BYTE_SIZE_PATTERN } from '../model/bytesize.js';
 import { GlobalSchema, ScrapeConfigSchema } from './scrape.js';
 import { RemoteWriteSchema } from './remote-write.js';
 import { LogCollectionSchema } from './log-collection.js';
@@ -22,6 +23,10 @@ function Duration(description: string, defaultValue?: string): TString {
     'x-vigil-kind': 'duration',
     ...(defaultValue !== undefined ? { default: defaultValue } : {}),
   });
+}
+
+function ByteSize(description: string, defaultValue: string): TString {
+  return Type.String({ pattern: BYTE_SIZE_PATTERN, description, default: defaultValue, 'x-vigil-kind': 'size' });
 }
 
 type Properties = Parameters<typeof Type.Object>[0];
@@ -126,6 +131,12 @@ export const LogStorageSchema = Section(
 export const MetricStorageSchema = Section(
   {
     retention: Duration('How long the embedded TSDB keeps samples.', '24h'),
+    retention_size: ByteSize(
+      'Upper bound on the memory of the TSDB\'s sample chunks (`vigil_tsdb_head_chunk_bytes`); beyond it the oldest ' +
+        'chunks are dropped first, as Prometheus drops its oldest block. Units as Prometheus\'s ' +
+        '`--storage.tsdb.retention.size`, powers of two: `512MB`, `2GB`. `0` means no size limit.',
+      '0',
+    ),
   },
   'Metric storage.',
 );

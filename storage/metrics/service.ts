@@ -12,6 +12,8 @@ import type { Appendable, Queryable } from './interface.js';
 export interface TsdbServiceOptions {
   readonly dataDir: string;
   readonly retentionMs: number;
+  /** Size retention on chunk memory; 0 = none. */
+  readonly retentionBytes?: number;
   readonly logger: Logger;
   readonly registry: Registry;
 }
@@ -53,6 +55,7 @@ export function tsdbService(opts: TsdbServiceOptions): TsdbService {
       const db = await openTSDB({
         dir: path.join(opts.dataDir, 'tsdb'),
         retentionMs: opts.retentionMs,
+        ...(opts.retentionBytes ? { maxBytes: opts.retentionBytes } : {}),
         logger: { warn: (m) => log.warn(m), info: (m) => log.info(m) },
       });
       if (ctx.signal.aborted) {
