@@ -1,0 +1,57 @@
+/**
+ * Exposition-parse throughput on one core, shared by `bench:ingest` (which prints it after the
+ * ingest figures) and `bench:parse` (which runs it alone), so both report the same measurement.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createParser } from '../collector/scrape/textparse/index.js';
+import { ROOT } from '../test/support/vigil-process.js';
+
+export interface ParseThroughput {
+  readonly scrapePath: number;
+  readonly everyLine: number;
+  readonly samplesPerBody: number;
+}
+
+/**
+ * Parse throughput over a kubelet-sized body (the cAdvisor fixture for 60 containers). "scrape
+ * path" is what the scrape loop does: every line parsed, labels built only for series not seen
+ * before (its cache is keyed by the series text); "labels every line" builds them for every
+ * sample. `seconds`: how long each of the two runs lasts.
+ */
+export function parseThroughput(seconds = 3): ParseThroughput {
+  const fixture = readFileSync(path.resolve(ROOT, '../shared/reference/fixtures/cadvisor/prometheus_metrics'), 'utf8');
+  const body = Array.from({ length: 60 }, (_, i) => fixture.replaceAll('testcontainer', `container-${i}`)).join('\n');
+  const run = (everyLine: boolean): { rate: number; perBody: number } => {
+    const cache = new Map<string, unknown>();
+    let samples = 0;
+    let rounds = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < seconds * 1000) {
+      const p = createParser(body, 'prometheus-text');
+      for (let k = p.next(); k !== 'eof'; k = p.next()) {
+        if (k !== 'series') continue;
+        if (everyLine) p.labels();
+        else {
+          const key = p.seriesText();
+          if (!cache.has(key)) cache.set(key, p.labels());
+        }
+        p.value();
+        samples++;
+      }
+      rounds++;
+    }
+    return { rate: samples / ((performance.now() - t0) / 1000), perBody: samples / rounds };
+  };
+  const scrape = run(false);
+  const every = run(true);
+  return { scrapePath: scrape.rate, everyLine: every.rate, samplesPerBody: scrape.perBody };
+}
+
+/** The line both benchmarks print. */
+export function formatParseThroughput(parse: ParseThroughput): string {
+  return (
+    `exposition parse, one core (cAdvisor fixture ×60, ${parse.samplesPerBody} samples per body): ` +
+    `scrape path ${(parse.scrapePath / 1e6).toFixed(2)}M samples/s, labels every line ${(parse.everyLine / 1e6).toFixed(2)}M samples/s`
+  );
+}
