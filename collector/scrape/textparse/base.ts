@@ -10,6 +10,7 @@ import { METRIC_NAME } from '../../../model/labels.js';
 import type { Label, Labels } from '../../../model/labels.js';
 import { TextParseError, goQuote } from './errors.js';
 import { normalizeFloatLabelValue } from './float.js';
+import { hashText, textKeyCode, textMatches, writeTextKey } from './serieskey.js';
 import { tokenName, C_BACKSLASH, C_DQUOTE, C_LF, C_NUL } from './tokens.js';
 import type { EntryKind, Exemplar, ExpositionFormat, MetricType, TextParser } from './types.js';
 
@@ -110,6 +111,8 @@ export abstract class BaseParser implements TextParser {
   private err: TextParseError | null = null;
   private done = false;
   private cachedLabels: Labels | null = null;
+  /** `seriesHash()` of the current entry once asked for, else -1. */
+  protected hashOf = -1;
 
   constructor(s: string) {
     this.s = s;
@@ -149,6 +152,7 @@ export abstract class BaseParser implements TextParser {
     if (this.err !== null) throw this.err;
     if (this.done) return 'eof';
     this.cachedLabels = null;
+    this.hashOf = -1;
     this.foLen = -1;
     this.resetEntry();
     try {
@@ -353,6 +357,26 @@ export abstract class BaseParser implements TextParser {
 
   seriesText(): string {
     return this.kind === 'series' ? this.s.slice(this.lineStart, this.seriesEnd) : '';
+  }
+
+  // The series getters below read the text through `lineStart`/`seriesEnd`; for any other
+  // entry they see the empty text.
+
+  seriesHash(): number {
+    if (this.hashOf < 0) this.hashOf = hashText(this.s, this.lineStart, this.kind === 'series' ? this.seriesEnd : this.lineStart);
+    return this.hashOf;
+  }
+
+  seriesKeyCode(): number {
+    return this.kind === 'series' ? textKeyCode(this.s, this.lineStart, this.seriesEnd) : 0;
+  }
+
+  seriesMatches(words: Int32Array, at: number, code: number): boolean {
+    return this.kind === 'series' ? textMatches(this.s, this.lineStart, this.seriesEnd, words, at, code) : code === 0;
+  }
+
+  writeSeriesKey(words: Int32Array, at: number): number {
+    return this.kind === 'series' ? writeTextKey(this.s, this.lineStart, this.seriesEnd, words, at) : 0;
   }
 
   value(): number {

@@ -16,6 +16,7 @@ import { BaseParser, unescapeHelp } from './base.js';
 import { goQuote } from './errors.js';
 import { parseIntTimestamp, parseValueFloat } from './float.js';
 import { asciiBytes, isWellFormedRange, releaseBytes } from './input.js';
+import { bytesMatch, hashBytes, writeBytesKey } from './serieskey.js';
 import {
   C_BACKSLASH, C_DQUOTE, C_HASH, C_LBRACE, C_LF, C_NUL, C_RBRACE, C_SP, C_TAB, C_COMMA, C_EQUAL,
   S_COMMENT, S_INIT, S_LABELS, S_LVALUE, S_META1, S_META2, S_TIMESTAMP, S_VALUE,
@@ -44,6 +45,8 @@ export class PromParser extends BaseParser {
    * cheaper in V8 than `charCodeAt`. Null sends every line through the string paths.
    */
   private b: Buffer | null;
+  /** A view of `b` for reading it four bytes at a time. */
+  private dv: DataView | null;
   /** Whether `b` is a scratch buffer from `asciiBytes`, to be handed back at the end. */
   private readonly ownsBytes: boolean;
   /** Length of the text as given, and its last `\n`: `fastBytes` never looks past that. */
@@ -67,6 +70,7 @@ export class PromParser extends BaseParser {
       b = null;
     }
     this.b = b;
+    this.dv = b === null ? null : new DataView(b.buffer, b.byteOffset, b.byteLength);
     this.ownsBytes = !given && b !== null;
     this.len = text.length;
     this.lastLf = text.lastIndexOf('\n');
@@ -75,6 +79,30 @@ export class PromParser extends BaseParser {
   protected override release(): void {
     if (this.ownsBytes && this.b !== null) releaseBytes(this.b);
     this.b = null;
+    this.dv = null;
+  }
+
+  // The series text lies within the bytes whenever they exist (padding only adds a final `\n`),
+  // whichever path parsed the line.
+
+  override seriesHash(): number {
+    if (this.hashOf < 0 && this.kind === 'series' && this.b !== null) this.hashOf = hashBytes(this.dv!, this.b, this.lineStart, this.seriesEnd);
+    return super.seriesHash();
+  }
+
+  override seriesKeyCode(): number {
+    return this.kind === 'series' && this.b !== null ? this.seriesEnd - this.lineStart : super.seriesKeyCode();
+  }
+
+  override seriesMatches(words: Int32Array, at: number, code: number): boolean {
+    if (this.kind === 'series' && this.b !== null) return bytesMatch(this.dv!, this.b, this.lineStart, this.seriesEnd, words, at, code);
+    return super.seriesMatches(words, at, code);
+  }
+
+  override writeSeriesKey(words: Int32Array, at: number): number {
+    if (this.kind !== 'series' || this.b === null) return super.writeSeriesKey(words, at);
+    writeBytesKey(this.dv!, this.b, this.lineStart, this.seriesEnd, words, at);
+    return this.seriesEnd - this.lineStart;
   }
 
   /**

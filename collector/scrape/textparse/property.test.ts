@@ -6,6 +6,7 @@ import { BaseParser } from './base.js';
 import { TextParseError } from './errors.js';
 import { formatGoFloat } from './float.js';
 import { createParser } from './parse.js';
+import { keyWords } from './serieskey.js';
 import type { Exemplar, ExpositionFormat, MetricType } from './types.js';
 
 const FORMATS: readonly ExpositionFormat[] = ['prometheus-text', 'openmetrics'];
@@ -28,6 +29,9 @@ function outcome(input: string | Uint8Array, format: ExpositionFormat): 'ok' | '
         p.exemplar();
         p.startTimestamp();
         p.seriesText();
+        const words = new Int32Array(keyWords(p.seriesKeyCode()) + 1);
+        const code = p.writeSeriesKey(words, 1);
+        if (code !== p.seriesKeyCode() || !p.seriesMatches(words, 1, code)) throw new Error('a series does not match its own key');
       }
       p.metricName();
       p.help();
@@ -49,7 +53,7 @@ function transcript(input: string | Uint8Array, format: ExpositionFormat): unkno
     const p = createParser(input, format, { skipCreatedSeries: format === 'openmetrics' });
     for (let k = p.next(); k !== 'eof'; k = p.next()) {
       out.push(k === 'series'
-        ? [k, p.seriesText(), p.labels(), p.value(), p.timestamp(), p.exemplar(), p.startTimestamp()]
+        ? [k, p.seriesText(), p.seriesHash(), p.labels(), p.value(), p.timestamp(), p.exemplar(), p.startTimestamp()]
         : [k, p.metricName(), p.help(), p.type(), p.unit(), p.comment()]);
     }
   } catch (e) {
