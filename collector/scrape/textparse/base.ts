@@ -179,6 +179,11 @@ export abstract class BaseParser implements TextParser {
   /** Hook run once `advance` will not be called again (end of input or a sticky error). */
   protected release(): void {}
 
+  /** The input's text from `from` to `to`; a subclass may cut it from elsewhere than `s`. */
+  protected cut(from: number, to: number): string {
+    return this.s.slice(from, to);
+  }
+
   protected fail(reason: string, pos: number): never {
     throw new TextParseError(reason, this.s, pos);
   }
@@ -308,7 +313,7 @@ export abstract class BaseParser implements TextParser {
 
   metricName(): string {
     if (this.kind === 'comment' || this.kind === 'eof' || this.kind === null) return '';
-    if (this.foLen >= 0) return this.foLen < 2 ? '' : this.s.slice(this.fo[0], this.fo[1]);
+    if (this.foLen >= 0) return this.foLen < 2 ? '' : this.cut(this.fo[0]!, this.fo[1]!);
     const o = this.offsets;
     if (o.length < 2) return '';
     return unescapeLabel(this.s.slice(o[0], o[1]));
@@ -337,17 +342,16 @@ export abstract class BaseParser implements TextParser {
   private fastLabels(): Labels {
     const o = this.fo;
     const m = this.foLen;
-    const s = this.s;
     const esc = this.foEscaped;
     const mtype = this.mtype;
-    const out: Label[] = [{ name: METRIC_NAME, value: s.slice(o[0], o[1]) }];
+    const out: Label[] = [{ name: METRIC_NAME, value: this.cut(o[0]!, o[1]!) }];
     let prev = METRIC_NAME;
     let sorted = true;
     for (let k = 2; k < m; k += 4) {
-      const name = s.slice(o[k], o[k + 1]);
+      const name = this.cut(o[k]!, o[k + 1]!);
       if (name < prev) sorted = false;
       prev = name;
-      const raw = s.slice(o[k + 2], o[k + 3]);
+      const raw = this.cut(o[k + 2]!, o[k + 3]!);
       const value = esc ? unescapeLabel(raw) : raw;
       out.push({ name, value: mtype === 'histogram' || mtype === 'summary' ? normalizeFloatLabelValue(mtype, name, value) : value });
     }
@@ -356,7 +360,7 @@ export abstract class BaseParser implements TextParser {
   }
 
   seriesText(): string {
-    return this.kind === 'series' ? this.s.slice(this.lineStart, this.seriesEnd) : '';
+    return this.kind === 'series' ? this.cut(this.lineStart, this.seriesEnd) : '';
   }
 
   // The series getters below read the text through `lineStart`/`seriesEnd`; for any other

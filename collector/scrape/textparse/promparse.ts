@@ -52,19 +52,32 @@ export class PromParser extends BaseParser {
   /** Length of the text as given, and its last `\n`: `fastBytes` never looks past that. */
   private readonly len: number;
   private readonly lastLf: number;
-  /** Next backslash at or after some earlier label value (past `lastLf` if none). */
-  private bsPos = -1;
   /** Whether `s` has had its `\n` appended yet (see `pad`). */
   private padded = false;
 
   /**
-   * `bytes`, if given, must be the text's bytes with one byte per character (ASCII); otherwise
-   * they are derived from the text when it is ASCII.
+   * The body the text is still to be made from (`lazy`): an ASCII body given as bytes is read by
+   * the byte scanner directly, and the few strings a scrape needs from it (help texts, family
+   * names, labels of new series) are cut from the bytes one by one. Turning a multi-megabyte
+   * body into a string costs more than parsing a good part of it, and Node makes such a string
+   * external, which the garbage collector pays for again; so the text is made only when the
+   * token-by-token path runs or after `cutBudget` cuts (then slicing the text is cheaper).
    */
-  constructor(text: string, bytes?: Buffer) {
-    super(text);
-    const given = bytes !== undefined && bytes.length === text.length;
-    let b = given ? bytes : asciiBytes(text);
+  private readonly src: Buffer | null;
+  private lazy: boolean;
+  private cuts = 0;
+  private readonly cutBudget: number;
+
+  /**
+   * `input`: the text, or its bytes when they are known to be ASCII. `bytes`, if given with a
+   * text, must be the text's bytes with one byte per character (ASCII); otherwise they are
+   * derived from the text when it is ASCII.
+   */
+  constructor(input: string | Buffer, bytes?: Buffer) {
+    const fromBytes = typeof input !== 'string';
+    super(fromBytes ? '' : input);
+    const given = fromBytes || (bytes !== undefined && bytes.length === input.length);
+    let b = fromBytes ? input : given ? bytes! : asciiBytes(input);
     if (b !== null && b.indexOf(C_NUL) >= 0) {
       if (!given) releaseBytes(b);
       b = null;
@@ -72,8 +85,29 @@ export class PromParser extends BaseParser {
     this.b = b;
     this.dv = b === null ? null : new DataView(b.buffer, b.byteOffset, b.byteLength);
     this.ownsBytes = !given && b !== null;
-    this.len = text.length;
-    this.lastLf = text.lastIndexOf('\n');
+    this.len = input.length;
+    this.src = fromBytes ? input : null;
+    this.lazy = fromBytes;
+    // A cut from bytes costs about what turning 500 bytes of body into text does.
+    this.cutBudget = input.length >> 9;
+    if (b === null) this.makeText();
+    this.lastLf = b !== null ? b.lastIndexOf(C_LF) : this.s.lastIndexOf('\n');
+  }
+
+  /** Makes `s` from the bytes it was deferred for (see `src`). */
+  private makeText(): void {
+    if (!this.lazy) return;
+    this.lazy = false;
+    this.s = this.src!.toString('latin1');
+    this.n = this.s.length;
+  }
+
+  protected override cut(from: number, to: number): string {
+    if (this.lazy) {
+      if (++this.cuts <= this.cutBudget) return this.src!.toString('latin1', from, to);
+      this.makeText();
+    }
+    return this.s.slice(from, to);
   }
 
   protected override release(): void {
@@ -114,6 +148,7 @@ export class PromParser extends BaseParser {
   private pad(): void {
     if (this.padded) return;
     this.padded = true;
+    this.makeText();
     this.s += '\n';
     this.n = this.s.length;
   }
@@ -380,9 +415,6 @@ export class PromParser extends BaseParser {
     let c = b[i]!;
     if (c === C_HASH) return this.fastComment(b, i);
     if ((BYTE_CLASS[c]! & B_MSTART) === 0) return null;
-    const str = this.s;
-    let nl = -1;
-    let bs = this.bsPos;
     let o = this.fo;
     o[0] = i;
     do c = b[++i]!;
@@ -421,31 +453,20 @@ export class PromParser extends BaseParser {
         ps = ls;
         pl = ll;
         const vs = i + 2;
-        // The closing quote by native search (cheaper than a byte loop even for short values),
-        // valid when no backslash or newline comes first; both positions are cached, as they
-        // lie ahead of many values.
-        i = str.indexOf('"', vs);
-        if (nl < vs) nl = str.indexOf('\n', vs);
-        if (bs < vs) {
-          bs = str.indexOf('\\', vs);
-          if (bs < 0) bs = last + 1;
-          this.bsPos = bs;
-        }
-        if (i < 0 || i > nl || i > bs) {
-          // The lexer accepts a backslash before anything but NUL and `\n`; raw newlines inside
-          // a value are legal too but rare enough to leave to it.
-          i = vs;
+        // The closing quote by a byte loop: on the bytes it is cheaper than a native search per
+        // value, and it needs no text. The lexer accepts a backslash before anything but NUL and
+        // `\n`; raw newlines inside a value are legal too but rare enough to leave to it.
+        i = vs;
+        c = b[i]!;
+        for (;;) {
+          while ((BYTE_CLASS[c]! & B_QSTOP) === 0) c = b[++i]!;
+          if (c !== C_BACKSLASH) break;
+          if (b[i + 1] === C_LF) return null;
+          escaped = true;
+          i += 2;
           c = b[i]!;
-          for (;;) {
-            while ((BYTE_CLASS[c]! & B_QSTOP) === 0) c = b[++i]!;
-            if (c !== C_BACKSLASH) break;
-            if (b[i + 1] === C_LF) return null;
-            escaped = true;
-            i += 2;
-            c = b[i]!;
-          }
-          if (c !== C_DQUOTE) return null;
         }
+        if (c !== C_DQUOTE) return null;
         if (m + 4 > o.length) {
           const g = new Int32Array(o.length * 2);
           g.set(o);
@@ -513,7 +534,7 @@ export class PromParser extends BaseParser {
         c = b[++i]!;
       }
       if (i === vs) return null;
-      const f = parseValueFloat(this.s.slice(vs, i));
+      const f = parseValueFloat(this.cut(vs, i));
       if (typeof f === 'string') return null;
       v = f;
     }
@@ -567,8 +588,10 @@ export class PromParser extends BaseParser {
       if (c2 === C_SP || c2 === C_TAB) return null;
       if (c2 === 0x48 || c2 === 0x54) return this.fastMeta(b, i, c2 === 0x48);
     }
-    const lf = this.s.indexOf('\n', i + 1);
-    this.text = this.s.slice(i, lf);
+    // A line at or before `lastLf` ends by then.
+    let lf = i + 1;
+    while (b[lf] !== C_LF) lf++;
+    this.text = this.cut(i, lf);
     this.foLen = 0;
     this.i = lf + 1;
     return 'comment';
@@ -590,12 +613,13 @@ export class PromParser extends BaseParser {
       // More blanks, or blanks before the line end, are the lexer's quirks to handle.
       const d = b[j + 1];
       if (d === C_SP || d === C_TAB || d === C_LF) return null;
-      lf = this.s.indexOf('\n', j + 1);
+      lf = j + 1;
+      while (b[lf] !== C_LF) lf++;
     } else if (c !== C_LF) {
       return null;
     }
     if (help) {
-      this.text = lf > j ? this.s.slice(j + 1, lf) : '';
+      this.text = lf > j ? this.cut(j + 1, lf) : '';
     } else {
       // Compared in place: cutting the word and looking it up in PROM_TYPES costs more.
       const word = typeWord(b, j + 1, lf);
