@@ -12,6 +12,7 @@
 import type { Labels } from '../../model/labels.js';
 import type { SeriesRef } from '../../storage/metrics/interface.js';
 import { SeriesTable, type SeriesSource } from './series-table.js';
+import type { EntryKind, TextParser } from './textparse/index.js';
 
 export interface CacheEntry {
   readonly dropped: false;
@@ -53,6 +54,12 @@ export class ScrapeCache {
   readonly metadata = new Map<string, MetricMetadata>();
   /** Report series (`up`, …) by metric name; kept apart so cache flushes never drop them. */
   readonly report = new Map<string, ReportEntry>();
+
+  /** Advances `p` to its next entry, telling it which series this cache expects there. */
+  next(p: TextParser): EntryKind {
+    this.series.hint(p);
+    return p.next();
+  }
 
   /** What is known of the parser's current series; `seen` must be called on what it returns. */
   lookup(p: SeriesSource): CacheEntry | DroppedEntry | undefined {

@@ -317,7 +317,7 @@ export class ScrapeLoop {
     cache.resetCurrent();
     try {
       const p = createParser(body, resolved.format);
-      for (let kind = p.next(); kind !== 'eof'; kind = p.next()) {
+      for (let kind = cache.next(p); kind !== 'eof'; kind = cache.next(p)) {
         if (kind === 'type') {
           family = p.metricName();
           familyType = p.type();

@@ -10,6 +10,7 @@ function on(text: string, hash?: number): SeriesSource {
     seriesKeyCode: () => textKeyCode(text, 0, text.length),
     seriesMatches: (words, at, code) => textMatches(text, 0, text.length, words, at, code),
     writeSeriesKey: (words, at) => writeTextKey(text, 0, text.length, words, at),
+    expectSeries: () => {},
   };
 }
 

@@ -15,7 +15,7 @@
 import { keyWords, type TextParser } from './textparse/index.js';
 
 /** The part of a parser positioned on a series that the table reads. */
-export type SeriesSource = Pick<TextParser, 'seriesHash' | 'seriesKeyCode' | 'seriesMatches' | 'writeSeriesKey'>;
+export type SeriesSource = Pick<TextParser, 'seriesHash' | 'seriesKeyCode' | 'seriesMatches' | 'writeSeriesKey' | 'expectSeries'>;
 
 /** Holes tolerated before compacting, so small tables are not rebuilt for every removal. */
 const SLACK = 1024;
@@ -56,6 +56,15 @@ export class SeriesTable<V> {
       }
     }
     return undefined;
+  }
+
+  /**
+   * Announces to `p` the series this table expects next (the one after the last found), so the
+   * parser can confirm it instead of scanning it (`TextParser.expectSeries`).
+   */
+  hint(p: SeriesSource): void {
+    const e = this.#expect;
+    if (e < this.#slots && this.#hash[e]! >= 0) p.expectSeries(this.#words, this.#at[e]!, this.#code[e]!);
   }
 
   /** Stores `value` for the current series of `p`, which the table must not hold yet. */

@@ -371,6 +371,9 @@ export abstract class BaseParser implements TextParser {
     return this.hashOf;
   }
 
+  /** Hint of the series expected next; only the text 0.0.4 byte scanner uses it. */
+  expectSeries(words: Int32Array, at: number, code: number): void {}
+
   seriesKeyCode(): number {
     return this.kind === 'series' ? textKeyCode(this.s, this.lineStart, this.seriesEnd) : 0;
   }

@@ -25,6 +25,7 @@ import {
   isDigit, isLabelChar, isLabelStart, isMetricChar, isMetricStart, tokenName,
   CHAR_CLASS, CC_LABEL_CHAR, CC_LABEL_START, CC_METRIC_CHAR, CC_METRIC_START,
 } from './tokens.js';
+import type { Labels } from '../../../model/labels.js';
 import type { EntryKind, MetricType } from './types.js';
 
 function isBlank(c: number): boolean {
@@ -64,6 +65,14 @@ export class PromParser extends BaseParser {
    * token-by-token path runs or after `cutBudget` cuts (then slicing the text is cheaper).
    */
   private readonly src: Buffer | null;
+  /** The series `expectSeries` announced: a key in `hintWords` (code 0: none). */
+  private hintWords: Int32Array | null = null;
+  private hintAt = 0;
+  private hintCode = 0;
+  /** Whether the current entry's series is that key, so its offsets were never taken. */
+  private hinted = false;
+  /** A parser of the hinted series alone, for its name and labels (see `hintedSeries`). */
+  private sub: PromParser | null = null;
   private lazy: boolean;
   private cuts = 0;
   private readonly cutBudget: number;
@@ -102,6 +111,48 @@ export class PromParser extends BaseParser {
     this.n = this.s.length;
   }
 
+  protected override resetEntry(): void {
+    this.hinted = false;
+    this.sub = null;
+  }
+
+  /**
+   * A caller that keeps series keys (a scrape cache) names the one it expects next: a sample
+   * line that starts with exactly that text followed by a blank is then confirmed by one
+   * comparison instead of being scanned label by label, and `seriesMatches` with that key
+   * answers without comparing again. The key must be the series of a sample line this parser
+   * class accepted (`writeSeriesKey`), and must not change while it is announced.
+   */
+  override expectSeries(words: Int32Array, at: number, code: number): void {
+    this.hintWords = words;
+    this.hintAt = at;
+    this.hintCode = code;
+  }
+
+  /**
+   * The name and labels of a hinted series, which were not scanned: from a parser of that text
+   * alone, which cuts and checks it exactly as a full scan of this line would (the series part
+   * of a line does not depend on what surrounds it). Callers that hint look labels up instead,
+   * so this is the rare path.
+   */
+  private hintedSeries(): PromParser {
+    if (this.sub === null) {
+      const sub = new PromParser(`${this.cut(this.lineStart, this.seriesEnd)} 0\n`);
+      sub.mtype = this.mtype;
+      sub.next();
+      this.sub = sub;
+    }
+    return this.sub;
+  }
+
+  override labels(): Labels {
+    return this.hinted && this.kind === 'series' ? this.hintedSeries().labels() : super.labels();
+  }
+
+  override metricName(): string {
+    return this.hinted && this.kind === 'series' ? this.hintedSeries().metricName() : super.metricName();
+  }
+
   protected override cut(from: number, to: number): string {
     if (this.lazy) {
       if (++this.cuts <= this.cutBudget) return this.src!.toString('latin1', from, to);
@@ -129,6 +180,7 @@ export class PromParser extends BaseParser {
   }
 
   override seriesMatches(words: Int32Array, at: number, code: number): boolean {
+    if (this.hinted && words === this.hintWords && at === this.hintAt && code === this.hintCode && this.kind === 'series') return true;
     if (this.kind === 'series' && this.b !== null) return bytesMatch(this.dv!, this.b, this.lineStart, this.seriesEnd, words, at, code);
     return super.seriesMatches(words, at, code);
   }
@@ -416,73 +468,83 @@ export class PromParser extends BaseParser {
     if (c === C_HASH) return this.fastComment(b, i);
     if ((BYTE_CLASS[c]! & B_MSTART) === 0) return null;
     let o = this.fo;
-    o[0] = i;
-    do c = b[++i]!;
-    while ((BYTE_CLASS[c]! & B_MCHAR) !== 0);
-    o[1] = i;
     let m = 2;
-    let seriesEnd = i;
+    let seriesEnd: number;
     let escaped = false;
     // Labels arrive sorted almost always; checking that each name is greater than the previous
     // one replaces the duplicate check. Otherwise the general check runs below.
     let unsorted = false;
-    let ps = -1;
-    let pl = 0;
-    if (c === C_LBRACE) {
-      c = b[++i]!;
-      while (c !== C_RBRACE) {
-        if ((BYTE_CLASS[c]! & B_LSTART) === 0) return null;
-        const ls = i;
-        do c = b[++i]!;
-        while ((BYTE_CLASS[c]! & B_LCHAR) !== 0);
-        const ll = i - ls;
-        if (c !== C_EQUAL || b[i + 1] !== C_DQUOTE) return null;
-        if (ll === 8 && b[ls] === 0x5f && b[ls + 1] === 0x5f && isDunderName(b, ls)) unsorted = true;
-        else if (ps >= 0 && !unsorted) {
-          // Names mostly differ in their first byte; the loop is for shared prefixes.
-          const p0 = b[ps]!;
-          const c0 = b[ls]!;
-          if (p0 > c0) unsorted = true;
-          else if (p0 === c0) {
-            const l = ll < pl ? ll : pl;
-            let k = 1;
-            while (k < l && b[ps + k] === b[ls + k]) k++;
-            if (k < l ? b[ps + k]! > b[ls + k]! : pl >= ll) unsorted = true;
-          }
-        }
-        ps = ls;
-        pl = ll;
-        const vs = i + 2;
-        // The closing quote by a byte loop: on the bytes it is cheaper than a native search per
-        // value, and it needs no text. The lexer accepts a backslash before anything but NUL and
-        // `\n`; raw newlines inside a value are legal too but rare enough to leave to it.
-        i = vs;
-        c = b[i]!;
-        for (;;) {
-          while ((BYTE_CLASS[c]! & B_QSTOP) === 0) c = b[++i]!;
-          if (c !== C_BACKSLASH) break;
-          if (b[i + 1] === C_LF) return null;
-          escaped = true;
-          i += 2;
-          c = b[i]!;
-        }
-        if (c !== C_DQUOTE) return null;
-        if (m + 4 > o.length) {
-          const g = new Int32Array(o.length * 2);
-          g.set(o);
-          this.fo = o = g;
-        }
-        o[m] = ls;
-        o[m + 1] = ls + ll;
-        o[m + 2] = vs;
-        o[m + 3] = i;
-        m += 4;
+    const hc = this.hintCode;
+    if (hc > 0 && i + hc < last && b[i + hc] === C_SP && bytesMatch(this.dv!, b, i, i + hc, this.hintWords!, this.hintAt, hc)) {
+      // The series of an earlier sample line (see `expectSeries`): it was checked then, and a
+      // blank after it ends its last token, so the lexer would cut the same series here.
+      m = -1;
+      seriesEnd = i += hc;
+      c = C_SP;
+    } else {
+      o[0] = i;
+      do c = b[++i]!;
+      while ((BYTE_CLASS[c]! & B_MCHAR) !== 0);
+      o[1] = i;
+      seriesEnd = i;
+      let ps = -1;
+      let pl = 0;
+      if (c === C_LBRACE) {
         c = b[++i]!;
-        if (c === C_COMMA) c = b[++i]!;
-        else if (c !== C_RBRACE) return null;
+        while (c !== C_RBRACE) {
+          if ((BYTE_CLASS[c]! & B_LSTART) === 0) return null;
+          const ls = i;
+          do c = b[++i]!;
+          while ((BYTE_CLASS[c]! & B_LCHAR) !== 0);
+          const ll = i - ls;
+          if (c !== C_EQUAL || b[i + 1] !== C_DQUOTE) return null;
+          if (ll === 8 && b[ls] === 0x5f && b[ls + 1] === 0x5f && isDunderName(b, ls)) unsorted = true;
+          else if (ps >= 0 && !unsorted) {
+            // Names mostly differ in their first byte; the loop is for shared prefixes.
+            const p0 = b[ps]!;
+            const c0 = b[ls]!;
+            if (p0 > c0) unsorted = true;
+            else if (p0 === c0) {
+              const l = ll < pl ? ll : pl;
+              let k = 1;
+              while (k < l && b[ps + k] === b[ls + k]) k++;
+              if (k < l ? b[ps + k]! > b[ls + k]! : pl >= ll) unsorted = true;
+            }
+          }
+          ps = ls;
+          pl = ll;
+          const vs = i + 2;
+          // The closing quote by a byte loop: on the bytes it is cheaper than a native search per
+          // value, and it needs no text. The lexer accepts a backslash before anything but NUL and
+          // `\n`; raw newlines inside a value are legal too but rare enough to leave to it.
+          i = vs;
+          c = b[i]!;
+          for (;;) {
+            while ((BYTE_CLASS[c]! & B_QSTOP) === 0) c = b[++i]!;
+            if (c !== C_BACKSLASH) break;
+            if (b[i + 1] === C_LF) return null;
+            escaped = true;
+            i += 2;
+            c = b[i]!;
+          }
+          if (c !== C_DQUOTE) return null;
+          if (m + 4 > o.length) {
+            const g = new Int32Array(o.length * 2);
+            g.set(o);
+            this.fo = o = g;
+          }
+          o[m] = ls;
+          o[m + 1] = ls + ll;
+          o[m + 2] = vs;
+          o[m + 3] = i;
+          m += 4;
+          c = b[++i]!;
+          if (c === C_COMMA) c = b[++i]!;
+          else if (c !== C_RBRACE) return null;
+        }
+        seriesEnd = ++i;
+        c = b[i]!;
       }
-      seriesEnd = ++i;
-      c = b[i]!;
     }
     if (c !== C_SP) return null;
     const vs = ++i;
@@ -570,6 +632,7 @@ export class PromParser extends BaseParser {
     }
     this.i = i + 1;
     this.foLen = m;
+    this.hinted = m < 0;
     this.foEscaped = escaped;
     this.seriesEnd = seriesEnd;
     this.val = v;

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { createParser } from './parse.js';
+import { PromParser } from './promparse.js';
 import { bytesMatch, hashBytes, hashText, keyWords, textKeyCode, textMatches, writeBytesKey, writeTextKey } from './serieskey.js';
 
 const ascii = fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)), maxLength: 40 });
@@ -87,5 +88,40 @@ describe('series keys', () => {
     // A non-ASCII line elsewhere sends the whole body through the string path.
     expect(hashes(`${line}n{a="é"} 2\n`)[0]).toBe(fromBytes[0]);
     expect(fromBytes[0]).toBe(hashText(line, 0, line.indexOf('} ') + 1));
+  });
+
+  test('an announced series is confirmed without a scan and still yields its name and labels', () => {
+    // The second line's blank after a comma is beyond the byte scanner, not the lexer.
+    const body = '# TYPE h histogram\nh_bucket{le="1",x="a"} 1\nm{a="1", b="2"} 2\nm{a="1"} 3\n';
+    const plain = createParser(Buffer.from(body), 'prometheus-text');
+    const words = new Int32Array(64);
+    const keys: [number, number][] = [];
+    const expected: unknown[] = [];
+    let used = 0;
+    for (let k = plain.next(); k !== 'eof'; k = plain.next()) {
+      if (k !== 'series') continue;
+      keys.push([used, plain.writeSeriesKey(words, used)]);
+      used += keyWords(plain.seriesKeyCode());
+      expected.push([plain.metricName(), plain.labels(), plain.value()]);
+    }
+    const spy = vi.spyOn(PromParser.prototype as unknown as { hintedSeries: () => PromParser }, 'hintedSeries');
+    try {
+      const p = createParser(Buffer.from(body), 'prometheus-text');
+      const got: unknown[] = [];
+      let n = 0;
+      for (let k = (p.expectSeries(words, ...keys[0]!), p.next()); k !== 'eof'; k = p.next()) {
+        if (k !== 'series') continue;
+        expect(p.seriesMatches(words, ...keys[n]!)).toBe(true);
+        got.push([p.metricName(), p.labels(), p.value()]);
+        n++;
+        if (n < keys.length) p.expectSeries(words, ...keys[n]!);
+      }
+      expect(got).toEqual(expected);
+      expect(spy).toHaveBeenCalled();
+      // The histogram bucket's `le` is normalised on the hinted path too.
+      expect((got[0] as [string, { name: string; value: string }[]])[1]).toContainEqual({ name: 'le', value: '1.0' });
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

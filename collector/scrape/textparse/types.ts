@@ -74,6 +74,13 @@ export interface TextParser {
   seriesMatches(words: Int32Array, at: number, code: number): boolean;
   /** Series only: stores `seriesText()` as a key at words[at] (room: `keyWords(seriesKeyCode())`); returns its code. */
   writeSeriesKey(words: Int32Array, at: number): number;
+  /**
+   * Names the series (a key written by `writeSeriesKey` of a parser of the same format) that
+   * the caller expects on the next sample line; until replaced, a sample line with exactly
+   * that series may be confirmed by comparison instead of being scanned, and `seriesMatches`
+   * with the same key then answers at once. Results never differ; parsers may ignore it.
+   */
+  expectSeries(words: Int32Array, at: number, code: number): void;
   /** Series only: the sample value (NaN, ±Inf possible). */
   value(): number;
   /** Series only: the sample timestamp in milliseconds, if the exposition carried one. */
