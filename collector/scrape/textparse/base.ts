@@ -179,6 +179,14 @@ export abstract class BaseParser implements TextParser {
   /** Hook run once `advance` will not be called again (end of input or a sticky error). */
   protected release(): void {}
 
+  /**
+   * `cut` for the `fo` offset at `slot` (metric name, a label name or a raw value): a subclass
+   * may hand out the string of the same position of an earlier line when the text is equal.
+   */
+  protected cutLabel(slot: number, from: number, to: number): string {
+    return this.cut(from, to);
+  }
+
   /** The input's text from `from` to `to`; a subclass may cut it from elsewhere than `s`. */
   protected cut(from: number, to: number): string {
     return this.s.slice(from, to);
@@ -344,14 +352,14 @@ export abstract class BaseParser implements TextParser {
     const m = this.foLen;
     const esc = this.foEscaped;
     const mtype = this.mtype;
-    const out: Label[] = [{ name: METRIC_NAME, value: this.cut(o[0]!, o[1]!) }];
+    const out: Label[] = [{ name: METRIC_NAME, value: this.cutLabel(0, o[0]!, o[1]!) }];
     let prev = METRIC_NAME;
     let sorted = true;
     for (let k = 2; k < m; k += 4) {
-      const name = this.cut(o[k]!, o[k + 1]!);
+      const name = this.cutLabel(k, o[k]!, o[k + 1]!);
       if (name < prev) sorted = false;
       prev = name;
-      const raw = this.cut(o[k + 2]!, o[k + 3]!);
+      const raw = this.cutLabel(k + 2, o[k + 2]!, o[k + 3]!);
       const value = esc ? unescapeLabel(raw) : raw;
       out.push({ name, value: mtype === 'histogram' || mtype === 'summary' ? normalizeFloatLabelValue(mtype, name, value) : value });
     }

@@ -58,13 +58,18 @@ export class PromParser extends BaseParser {
 
   /**
    * The body the text is still to be made from (`lazy`): an ASCII body given as bytes is read by
-   * the byte scanner directly, and the few strings a scrape needs from it (help texts, family
-   * names, labels of new series) are cut from the bytes one by one. Turning a multi-megabyte
-   * body into a string costs more than parsing a good part of it, and Node makes such a string
-   * external, which the garbage collector pays for again; so the text is made only when the
-   * token-by-token path runs or after `cutBudget` cuts (then slicing the text is cheaper).
+   * the byte scanner directly, and the strings a scrape needs from it (help texts, family names,
+   * labels of new series) are cut from the bytes. Turning a multi-megabyte body into one string
+   * costs more than parsing a good part of it, and Node makes such a string external, which the
+   * garbage collector pays for again (in proportion to the whole heap). So the whole text is
+   * made only for the token-by-token path; cuts come straight from the bytes, and where they
+   * are many (labels of every line) from strings of `CHUNK`-byte pieces of the body, made when
+   * a piece has had `CHUNK_CUTS` cuts (then slicing a string is the cheaper way).
    */
   private readonly src: Buffer | null;
+  private lazy: boolean;
+  private readonly chunks: (string | undefined)[] = [];
+  private readonly chunkCuts: Int32Array;
   /** The series `expectSeries` announced: a key in `hintWords` (code 0: none). */
   private hintWords: Int32Array | null = null;
   private hintAt = 0;
@@ -73,9 +78,6 @@ export class PromParser extends BaseParser {
   private hinted = false;
   /** A parser of the hinted series alone, for its name and labels (see `hintedSeries`). */
   private sub: PromParser | null = null;
-  private lazy: boolean;
-  private cuts = 0;
-  private readonly cutBudget: number;
 
   /**
    * `input`: the text, or its bytes when they are known to be ASCII. `bytes`, if given with a
@@ -97,8 +99,7 @@ export class PromParser extends BaseParser {
     this.len = input.length;
     this.src = fromBytes ? input : null;
     this.lazy = fromBytes;
-    // A cut from bytes costs about what turning 500 bytes of body into text does.
-    this.cutBudget = input.length >> 9;
+    this.chunkCuts = new Int32Array(fromBytes ? (input.length >> CHUNK_BITS) + 1 : 0);
     if (b === null) this.makeText();
     this.lastLf = b !== null ? b.lastIndexOf(C_LF) : this.s.lastIndexOf('\n');
   }
@@ -154,11 +155,63 @@ export class PromParser extends BaseParser {
   }
 
   protected override cut(from: number, to: number): string {
-    if (this.lazy) {
-      if (++this.cuts <= this.cutBudget) return this.src!.toString('latin1', from, to);
-      this.makeText();
+    return this.cutFrom(from, to, CHUNK_CUTS);
+  }
+
+  /** `cut`, making the piece a string after `budget` cuts from it (see `src`). */
+  private cutFrom(from: number, to: number, budget: number): string {
+    if (!this.lazy) return this.s.slice(from, to);
+    if (to <= from) return '';
+    const k = from >> CHUNK_BITS;
+    const src = this.src!;
+    // A cut across two pieces is rare enough to come from the bytes.
+    if ((to - 1) >> CHUNK_BITS !== k) return src.toString('latin1', from, to);
+    let piece = this.chunks[k];
+    if (piece === undefined) {
+      if (++this.chunkCuts[k]! <= budget) return src.toString('latin1', from, to);
+      // Below Node's threshold for external strings, so an ordinary heap string.
+      piece = this.chunks[k] = src.toString('latin1', k << CHUNK_BITS, Math.min(src.length, (k + 1) << CHUNK_BITS));
     }
-    return this.s.slice(from, to);
+    const base = k << CHUNK_BITS;
+    return piece.slice(from - base, to - base);
+  }
+
+  /**
+   * Consecutive lines mostly repeat their names and many of their values (a metric family's
+   * lines differ in a label or two), so the string cut for each position of the last labelled
+   * line is handed out again when the bytes are equal: comparing a few bytes costs less than
+   * cutting and collecting a string, and callers that build labels for every line allocate
+   * little more than the label objects.
+   */
+  private memoFrom = new Int32Array(64).fill(-1);
+  private memoLen = new Int32Array(64);
+  private memoStr: string[] = [];
+
+  protected override cutLabel(slot: number, from: number, to: number): string {
+    const b = this.b;
+    // Slicing a text is cheap; this is for bodies given as bytes.
+    if (b === null || !this.lazy) return this.cut(from, to);
+    if (slot >= this.memoFrom.length) {
+      const f = new Int32Array(slot * 2).fill(-1);
+      f.set(this.memoFrom);
+      const l = new Int32Array(slot * 2);
+      l.set(this.memoLen);
+      this.memoFrom = f;
+      this.memoLen = l;
+    }
+    const n = to - from;
+    const pf = this.memoFrom[slot]!;
+    if (pf >= 0 && this.memoLen[slot] === n) {
+      let j = 0;
+      while (j < n && b[pf + j] === b[from + j]) j++;
+      if (j === n) return this.memoStr[slot]!;
+    }
+    // Labels are cut for every line or for none (a cache), so the piece is made a string at once.
+    const str = this.cutFrom(from, to, 0);
+    this.memoFrom[slot] = from;
+    this.memoLen[slot] = n;
+    this.memoStr[slot] = str;
+    return str;
   }
 
   protected override release(): void {
@@ -919,6 +972,11 @@ const PROM_TYPES = new Map<string, MetricType>([
   ['summary', 'summary'],
   ['untyped', 'unknown'],
 ]);
+
+/** Pieces of a body given as bytes that `cut` turns into strings: 512 KiB. */
+const CHUNK_BITS = 19;
+/** Cuts from the bytes of a piece before the piece is made a string (about equal costs). */
+const CHUNK_CUTS = 1024;
 
 const B_MSTART = 1;
 const B_MCHAR = 2;
