@@ -101,21 +101,57 @@ export function writeTextKey(t: string, s: number, e: number, words: Int32Array,
 
 /**
  * `hashBytes` for text taken from a string (inputs the byte scanner does not read); the same
- * value for the same latin-1 text.
+ * value for the same latin-1 text. One pass, building each word from four code units.
  */
 export function hashText(t: string, s: number, e: number): number {
-  const code = textKeyCode(t, s, e);
-  const words = new Int32Array(keyWords(code));
-  writeTextKey(t, s, e, words, 0);
-  let h1 = code;
+  let h1 = e - s;
   let h2 = SEED2;
-  const n = words.length;
-  for (let j = 0; j < n; j++) {
+  let j = 0;
+  let k = s;
+  for (; k + 4 <= e; k += 4, j++) {
+    const c0 = t.charCodeAt(k);
+    const c1 = t.charCodeAt(k + 1);
+    const c2 = t.charCodeAt(k + 2);
+    const c3 = t.charCodeAt(k + 3);
+    if ((c0 | c1 | c2 | c3) > 0xff) return hashWide(t, s, e);
+    const w = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
     if ((j & 1) === 0) {
-      h1 = Math.imul(h1 ^ words[j]!, M1);
+      h1 = Math.imul(h1 ^ w, M1);
       h1 ^= h1 >>> 15;
     } else {
-      h2 = Math.imul(h2 ^ words[j]!, M2);
+      h2 = Math.imul(h2 ^ w, M2);
+      h2 ^= h2 >>> 13;
+    }
+  }
+  if (k < e) {
+    let w = 0;
+    for (let sh = 0; k < e; k++, sh += 8) {
+      const c = t.charCodeAt(k);
+      if (c > 0xff) return hashWide(t, s, e);
+      w |= c << sh;
+    }
+    if ((j & 1) === 0) {
+      h1 = Math.imul(h1 ^ w, M1);
+      h1 ^= h1 >>> 15;
+    } else {
+      h2 = Math.imul(h2 ^ w, M2);
+      h2 ^= h2 >>> 13;
+    }
+  }
+  return finish(h1, h2);
+}
+
+/** `hashText` of a text with a code unit beyond 0xff: one unit per word. */
+function hashWide(t: string, s: number, e: number): number {
+  let h1 = ~(e - s);
+  let h2 = SEED2;
+  for (let k = s; k < e; k++) {
+    const w = t.charCodeAt(k);
+    if (((k - s) & 1) === 0) {
+      h1 = Math.imul(h1 ^ w, M1);
+      h1 ^= h1 >>> 15;
+    } else {
+      h2 = Math.imul(h2 ^ w, M2);
       h2 ^= h2 >>> 13;
     }
   }
@@ -130,9 +166,20 @@ export function textMatches(t: string, s: number, e: number, words: Int32Array, 
     return true;
   }
   if (code !== e - s) return false;
-  for (let k = s; k < e; k++) {
-    const c = t.charCodeAt(k);
-    if (c > 0xff || c !== ((words[at + ((k - s) >> 2)]! >>> (((k - s) & 3) << 3)) & 0xff)) return false;
+  let k = s;
+  let j = at;
+  for (; k + 4 <= e; k += 4, j++) {
+    const c0 = t.charCodeAt(k);
+    const c1 = t.charCodeAt(k + 1);
+    const c2 = t.charCodeAt(k + 2);
+    const c3 = t.charCodeAt(k + 3);
+    if ((c0 | (c1 << 8) | (c2 << 16) | (c3 << 24)) !== words[j] || (c0 | c1 | c2 | c3) > 0xff) return false;
   }
-  return true;
+  let w = 0;
+  for (let sh = 0; k < e; k++, sh += 8) {
+    const c = t.charCodeAt(k);
+    if (c > 0xff) return false;
+    w |= c << sh;
+  }
+  return k === s + (j - at) * 4 || w === words[j];
 }
