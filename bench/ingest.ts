@@ -6,14 +6,11 @@
  *
  * Scale with BENCH_PODS (default 1500) and BENCH_HOURS (default 4).
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { generateDataset } from './dataset.js';
 import { encodedBatches, pushBodies } from './push.js';
 import { cpuSeconds, dirBytes, formatBytes, printTable, rssBytes } from './proc.js';
 import { startPrometheusSystem, startVictoriaMetricsSystem, startVigil, type System } from './systems.js';
-import { createParser } from '../collector/scrape/textparse/index.js';
-import { ROOT } from '../test/support/vigil-process.js';
+import { formatParseThroughput, parseThroughput } from './parse-throughput.js';
 
 interface IngestFigures {
   readonly system: string;
@@ -49,41 +46,6 @@ async function measure(start: () => Promise<System>, bodies: ReturnType<typeof e
   }
 }
 
-/**
- * Parse throughput on one core over a kubelet-sized body (the cAdvisor fixture for 60
- * containers). "scrape path" is what the scrape loop does: every line parsed, labels built only
- * for series not seen before (its cache is keyed by the series text); "labels every line" builds
- * them for every sample.
- */
-function parseThroughput(): { scrapePath: number; everyLine: number; samplesPerBody: number } {
-  const fixture = readFileSync(path.resolve(ROOT, '../shared/reference/fixtures/cadvisor/prometheus_metrics'), 'utf8');
-  const body = Array.from({ length: 60 }, (_, i) => fixture.replaceAll('testcontainer', `container-${i}`)).join('\n');
-  const run = (everyLine: boolean): { rate: number; perBody: number } => {
-    const cache = new Map<string, unknown>();
-    let samples = 0;
-    let rounds = 0;
-    const t0 = performance.now();
-    while (performance.now() - t0 < 3000) {
-      const p = createParser(body, 'prometheus-text');
-      for (let k = p.next(); k !== 'eof'; k = p.next()) {
-        if (k !== 'series') continue;
-        if (everyLine) p.labels();
-        else {
-          const key = p.seriesText();
-          if (!cache.has(key)) cache.set(key, p.labels());
-        }
-        p.value();
-        samples++;
-      }
-      rounds++;
-    }
-    return { rate: samples / ((performance.now() - t0) / 1000), perBody: samples / rounds };
-  };
-  const scrape = run(false);
-  const every = run(true);
-  return { scrapePath: scrape.rate, everyLine: every.rate, samplesPerBody: scrape.perBody };
-}
-
 async function main(): Promise<void> {
   const pods = Number(process.env.BENCH_PODS ?? 1500);
   const hours = Number(process.env.BENCH_HOURS ?? 4);
@@ -107,10 +69,7 @@ async function main(): Promise<void> {
   );
   const parse = parseThroughput();
   console.log('');
-  console.log(
-    `exposition parse, one core (cAdvisor fixture ×60, ${parse.samplesPerBody} samples per body): ` +
-      `scrape path ${(parse.scrapePath / 1e6).toFixed(2)}M samples/s, labels every line ${(parse.everyLine / 1e6).toFixed(2)}M samples/s`,
-  );
+  console.log(formatParseThroughput(parse));
 }
 
 main().catch((err: unknown) => {

@@ -1,8 +1,9 @@
 /**
  * Per-target scrape cache, after Prometheus's `scrapeCache`: maps the exposed text of a series
- * (`seriesText()`) to its final labels and storage ref, so a repeated scrape neither builds
- * labels nor relabels nor looks series up; remembers series dropped by metric relabeling; and
- * keeps the set of series of the current and previous scrape for staleness.
+ * (`seriesText()`, looked up through the parser without cutting it out, see `SeriesTable`) to
+ * its final labels and storage ref, so a repeated scrape neither builds labels nor relabels nor
+ * looks series up; remembers series dropped by metric relabeling; and keeps the set of series of
+ * the current and previous scrape for staleness.
  *
  * A cache outlives its loop when a reload keeps the target: the new loop continues with the
  * same entries and the same "previous scrape" set, so neither stale markers nor new-series
@@ -10,12 +11,21 @@
  */
 import type { Labels } from '../../model/labels.js';
 import type { SeriesRef } from '../../storage/metrics/interface.js';
+import { SeriesTable, type SeriesSource } from './series-table.js';
+import type { EntryKind, TextParser } from './textparse/index.js';
 
 export interface CacheEntry {
+  readonly dropped: false;
   ref: SeriesRef;
   readonly labels: Labels;
   /** `labelsKey(labels)`: two texts may yield the same series; staleness is per series. */
   readonly key: string;
+  lastIter: number;
+}
+
+/** A series text that metric relabeling drops. */
+export interface DroppedEntry {
+  readonly dropped: true;
   lastIter: number;
 }
 
@@ -36,8 +46,8 @@ export class ScrapeCache {
   /** Number of completed scrape iterations. */
   iter = 0;
   #successfulCount = 0;
-  readonly series = new Map<string, CacheEntry>();
-  readonly #dropped = new Map<string, number>();
+  /** Series texts seen, kept or dropped (a text is never both). */
+  readonly series = new SeriesTable<CacheEntry | DroppedEntry>();
   #cur = new Map<string, CacheEntry>();
   #prev = new Map<string, CacheEntry>();
   /** Metric family metadata by family name, for `/api/v1/metadata` and `/api/v1/targets/metadata`. */
@@ -45,29 +55,34 @@ export class ScrapeCache {
   /** Report series (`up`, …) by metric name; kept apart so cache flushes never drop them. */
   readonly report = new Map<string, ReportEntry>();
 
-  /** The entry for a series text and whether it was already seen in this scrape. */
-  get(text: string): { entry: CacheEntry; alreadyScraped: boolean } | undefined {
-    const entry = this.series.get(text);
-    if (entry === undefined) return undefined;
-    const alreadyScraped = entry.lastIter === this.iter;
-    entry.lastIter = this.iter;
-    return { entry, alreadyScraped };
+  /** Advances `p` to its next entry, telling it which series this cache expects there. */
+  next(p: TextParser): EntryKind {
+    this.series.hint(p);
+    return p.next();
   }
 
-  add(text: string, ref: SeriesRef, labels: Labels, key: string): CacheEntry {
-    const entry: CacheEntry = { ref, labels, key, lastIter: this.iter };
-    this.series.set(text, entry);
+  /** What is known of the parser's current series; `seen` must be called on what it returns. */
+  lookup(p: SeriesSource): CacheEntry | DroppedEntry | undefined {
+    return this.series.get(p);
+  }
+
+  /** Marks an entry as present in this scrape; returns whether it already was. */
+  seen(entry: CacheEntry | DroppedEntry): boolean {
+    const already = entry.lastIter === this.iter;
+    entry.lastIter = this.iter;
+    return already;
+  }
+
+  /** Adds the parser's current series, which `lookup` did not find. */
+  add(p: SeriesSource, ref: SeriesRef, labels: Labels, key: string): CacheEntry {
+    const entry: CacheEntry = { dropped: false, ref, labels, key, lastIter: this.iter };
+    this.series.add(p, entry);
     return entry;
   }
 
-  addDropped(text: string): void {
-    this.#dropped.set(text, this.iter);
-  }
-
-  isDropped(text: string): boolean {
-    if (!this.#dropped.has(text)) return false;
-    this.#dropped.set(text, this.iter);
-    return true;
+  /** Remembers that the parser's current series, which `lookup` did not find, is dropped. */
+  addDropped(p: SeriesSource): void {
+    this.series.add(p, { dropped: true, lastIter: this.iter });
   }
 
   /** Records one metadata line of this scrape; a family not seen again is dropped at the next flush. */
@@ -112,12 +127,12 @@ export class ScrapeCache {
    * of failed scrapes forces a flush once the cache doubled, as Prometheus does.
    */
   iterDone(flush: boolean): void {
-    const count = this.series.size + this.#dropped.size;
+    const count = this.series.size;
     if (flush) this.#successfulCount = count;
     else if (count > this.#successfulCount * 2 + 1000) flush = true;
     if (flush) {
-      for (const [s, e] of this.series) if (e.lastIter !== this.iter) this.series.delete(s);
-      for (const [s, it] of this.#dropped) if (it !== this.iter) this.#dropped.delete(s);
+      const iter = this.iter;
+      this.series.deleteWhere((e) => e.lastIter !== iter);
       for (const [f, m] of this.metadata) if (m.lastIter !== this.iter) this.metadata.delete(f);
     }
     const prev = this.#prev;

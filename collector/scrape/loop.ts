@@ -317,7 +317,7 @@ export class ScrapeLoop {
     cache.resetCurrent();
     try {
       const p = createParser(body, resolved.format);
-      for (let kind = p.next(); kind !== 'eof'; kind = p.next()) {
+      for (let kind = cache.next(p); kind !== 'eof'; kind = cache.next(p)) {
         if (kind === 'type') {
           family = p.metricName();
           familyType = p.type();
@@ -334,19 +334,21 @@ export class ScrapeLoop {
         }
         if (kind !== 'series') continue;
         total++;
-        const text = p.seriesText();
         const parsedTs = s.honorTimestamps ? p.timestamp() : undefined;
         const t = parsedTs ?? defTime;
-        if (cache.isDropped(text)) continue;
-
-        const hit = cache.get(text);
+        const hit = cache.lookup(p);
+        if (hit !== undefined && hit.dropped) {
+          cache.seen(hit);
+          continue;
+        }
+        const alreadyScraped = hit !== undefined && cache.seen(hit);
         let labels: Labels;
         if (hit !== undefined) {
-          labels = hit.entry.labels;
+          labels = hit.labels;
         } else {
           const mutated = mutateSampleLabels(p.labels(), targetLabels, s.honorLabels, s.metricRelabelRules);
           if (mutated === undefined || mutated.length === 0) {
-            cache.addDropped(text);
+            cache.addDropped(p);
             continue;
           }
           if (!labelsHas(mutated, METRIC_NAME)) {
@@ -364,8 +366,8 @@ export class ScrapeLoop {
         added++;
 
         let reason: RejectReason | undefined;
-        let entry: CacheEntry | undefined = hit?.entry;
-        if (hit?.alreadyScraped === true && parsedTs === undefined) {
+        let entry: CacheEntry | undefined = hit;
+        if (alreadyScraped && parsedTs === undefined) {
           reason = 'duplicate';
         } else if (s.sampleLimit > 0 && ++counted > s.sampleLimit) {
           // Keep parsing so the report says how many samples there were.
@@ -380,7 +382,7 @@ export class ScrapeLoop {
             const ref = app.append(entry?.ref ?? 0, labels, t, p.value(), opts);
             appended++;
             if (entry === undefined) {
-              entry = cache.add(text, ref, labels, labelsKey(labels));
+              entry = cache.add(p, ref, labels, labelsKey(labels));
               if (!sampleLimitHit) seriesAdded++;
             } else {
               entry.ref = ref;

@@ -10,6 +10,7 @@ import { METRIC_NAME } from '../../../model/labels.js';
 import type { Label, Labels } from '../../../model/labels.js';
 import { TextParseError, goQuote } from './errors.js';
 import { normalizeFloatLabelValue } from './float.js';
+import { hashText, textKeyCode, textMatches, writeTextKey } from './serieskey.js';
 import { tokenName, C_BACKSLASH, C_DQUOTE, C_LF, C_NUL } from './tokens.js';
 import type { EntryKind, Exemplar, ExpositionFormat, MetricType, TextParser } from './types.js';
 
@@ -110,6 +111,8 @@ export abstract class BaseParser implements TextParser {
   private err: TextParseError | null = null;
   private done = false;
   private cachedLabels: Labels | null = null;
+  /** `seriesHash()` of the current entry once asked for, else -1. */
+  protected hashOf = -1;
 
   constructor(s: string) {
     this.s = s;
@@ -149,6 +152,7 @@ export abstract class BaseParser implements TextParser {
     if (this.err !== null) throw this.err;
     if (this.done) return 'eof';
     this.cachedLabels = null;
+    this.hashOf = -1;
     this.foLen = -1;
     this.resetEntry();
     try {
@@ -174,6 +178,19 @@ export abstract class BaseParser implements TextParser {
 
   /** Hook run once `advance` will not be called again (end of input or a sticky error). */
   protected release(): void {}
+
+  /**
+   * `cut` for the `fo` offset at `slot` (metric name, a label name or a raw value): a subclass
+   * may hand out the string of the same position of an earlier line when the text is equal.
+   */
+  protected cutLabel(slot: number, from: number, to: number): string {
+    return this.cut(from, to);
+  }
+
+  /** The input's text from `from` to `to`; a subclass may cut it from elsewhere than `s`. */
+  protected cut(from: number, to: number): string {
+    return this.s.slice(from, to);
+  }
 
   protected fail(reason: string, pos: number): never {
     throw new TextParseError(reason, this.s, pos);
@@ -304,7 +321,7 @@ export abstract class BaseParser implements TextParser {
 
   metricName(): string {
     if (this.kind === 'comment' || this.kind === 'eof' || this.kind === null) return '';
-    if (this.foLen >= 0) return this.foLen < 2 ? '' : this.s.slice(this.fo[0], this.fo[1]);
+    if (this.foLen >= 0) return this.foLen < 2 ? '' : this.cut(this.fo[0]!, this.fo[1]!);
     const o = this.offsets;
     if (o.length < 2) return '';
     return unescapeLabel(this.s.slice(o[0], o[1]));
@@ -333,17 +350,16 @@ export abstract class BaseParser implements TextParser {
   private fastLabels(): Labels {
     const o = this.fo;
     const m = this.foLen;
-    const s = this.s;
     const esc = this.foEscaped;
     const mtype = this.mtype;
-    const out: Label[] = [{ name: METRIC_NAME, value: s.slice(o[0], o[1]) }];
+    const out: Label[] = [{ name: METRIC_NAME, value: this.cutLabel(0, o[0]!, o[1]!) }];
     let prev = METRIC_NAME;
     let sorted = true;
     for (let k = 2; k < m; k += 4) {
-      const name = s.slice(o[k], o[k + 1]);
+      const name = this.cutLabel(k, o[k]!, o[k + 1]!);
       if (name < prev) sorted = false;
       prev = name;
-      const raw = s.slice(o[k + 2], o[k + 3]);
+      const raw = this.cutLabel(k + 2, o[k + 2]!, o[k + 3]!);
       const value = esc ? unescapeLabel(raw) : raw;
       out.push({ name, value: mtype === 'histogram' || mtype === 'summary' ? normalizeFloatLabelValue(mtype, name, value) : value });
     }
@@ -352,7 +368,30 @@ export abstract class BaseParser implements TextParser {
   }
 
   seriesText(): string {
-    return this.kind === 'series' ? this.s.slice(this.lineStart, this.seriesEnd) : '';
+    return this.kind === 'series' ? this.cut(this.lineStart, this.seriesEnd) : '';
+  }
+
+  // The series getters below read the text through `lineStart`/`seriesEnd`; for any other
+  // entry they see the empty text.
+
+  seriesHash(): number {
+    if (this.hashOf < 0) this.hashOf = hashText(this.s, this.lineStart, this.kind === 'series' ? this.seriesEnd : this.lineStart);
+    return this.hashOf;
+  }
+
+  /** Hint of the series expected next; only the text 0.0.4 byte scanner uses it. */
+  expectSeries(words: Int32Array, at: number, code: number): void {}
+
+  seriesKeyCode(): number {
+    return this.kind === 'series' ? textKeyCode(this.s, this.lineStart, this.seriesEnd) : 0;
+  }
+
+  seriesMatches(words: Int32Array, at: number, code: number): boolean {
+    return this.kind === 'series' ? textMatches(this.s, this.lineStart, this.seriesEnd, words, at, code) : code === 0;
+  }
+
+  writeSeriesKey(words: Int32Array, at: number): number {
+    return this.kind === 'series' ? writeTextKey(this.s, this.lineStart, this.seriesEnd, words, at) : 0;
   }
 
   value(): number {

@@ -13,6 +13,7 @@ export type {
   TextInput,
   TextParser,
 } from './types.js';
+export { keyWords } from './serieskey.js';
 export { TextParseError } from './errors.js';
 export { createParser, parseAll } from './parse.js';
 export { PromParser } from './promparse.js';

@@ -23,13 +23,13 @@ function toBuffer(input: Uint8Array): Buffer {
 }
 
 /**
- * A body that is all ASCII, as its text and its bytes (one byte per character, at the same
- * index, so the byte scanner can read the bytes and cut strings from the text); null otherwise.
- * The bytes are the caller's buffer, not a copy: it must not change while the parser runs.
+ * A body that is all ASCII as a Buffer over the same memory (one byte per character, so the
+ * byte scanner can read it and cut strings from it at the same indices); null otherwise. It is
+ * the caller's memory, not a copy: it must not change while the parser runs.
  */
-export function asciiInput(input: Uint8Array): { text: string; bytes: Buffer } | null {
+export function asciiInput(input: Uint8Array): Buffer | null {
   const buf = toBuffer(input);
-  return isAscii(buf) ? { text: buf.toString('latin1'), bytes: buf } : null;
+  return isAscii(buf) ? buf : null;
 }
 
 const encoder = new TextEncoder();

@@ -11,7 +11,7 @@ export function createParser(input: TextInput, format: ExpositionFormat, options
   if (format !== 'openmetrics' && typeof input !== 'string') {
     // An ASCII body (the usual case) needs no UTF-8 decoding and its bytes serve the scanner.
     const ascii = asciiInput(input);
-    if (ascii !== null) return new PromParser(ascii.text, ascii.bytes);
+    if (ascii !== null) return new PromParser(ascii);
   }
   const text = decodeInput(input);
   return format === 'openmetrics' ? new OpenMetricsParser(text, options) : new PromParser(text);

@@ -240,4 +240,27 @@ testmetric{le="10"} 1` +
     const got = parse('# TYPE s summary\ns{quantile="0.50"} 1\n# TYPE h histogram\nh_bucket{le="1e6"} 1\nh_bucket{le="0x1p-3"} 1\nh_bucket{le="abc"} 1\n', 'prometheus-text');
     expect(got.filter((g) => g.lset).map((g) => g.lset!.find((l) => l.name !== '__name__')!.value)).toEqual(['0.5', '1e+06', '0.125', 'abc']);
   });
+
+  test('a multi-megabyte body given as bytes parses as the same body given as text', () => {
+    // Values of many lengths, so some cross the boundaries of the pieces strings are cut from.
+    const lines: string[] = ['# HELP m A help text.', '# TYPE m gauge'];
+    let size = 0;
+    for (let k = 0; size < 1_300_000; k++) {
+      const line = `m{a="${'v'.repeat(k % 37)}${k}",b="same",c="${k % 3}"} ${k} ${1700000000000 + k}`;
+      lines.push(line);
+      size += line.length + 1;
+    }
+    const text = `${lines.join('\n')}\n`;
+    const read = (input: string | Uint8Array): unknown[] => {
+      const p = createParser(input, 'prometheus-text');
+      const out: unknown[] = [];
+      for (let k = p.next(); k !== 'eof'; k = p.next()) {
+        out.push(k === 'series' ? [p.seriesText(), p.metricName(), p.labels(), p.value(), p.timestamp()] : [k, p.metricName(), p.help()]);
+      }
+      return out;
+    };
+    const fromText = read(text);
+    expect(read(Buffer.from(text))).toEqual(fromText);
+    expect(fromText.length).toBe(lines.length);
+  });
 });

@@ -16,6 +16,7 @@ import { BaseParser, unescapeHelp } from './base.js';
 import { goQuote } from './errors.js';
 import { parseIntTimestamp, parseValueFloat } from './float.js';
 import { asciiBytes, isWellFormedRange, releaseBytes } from './input.js';
+import { bytesMatch, hashBytes, writeBytesKey } from './serieskey.js';
 import {
   C_BACKSLASH, C_DQUOTE, C_HASH, C_LBRACE, C_LF, C_NUL, C_RBRACE, C_SP, C_TAB, C_COMMA, C_EQUAL,
   S_COMMENT, S_INIT, S_LABELS, S_LVALUE, S_META1, S_META2, S_TIMESTAMP, S_VALUE,
@@ -24,6 +25,7 @@ import {
   isDigit, isLabelChar, isLabelStart, isMetricChar, isMetricStart, tokenName,
   CHAR_CLASS, CC_LABEL_CHAR, CC_LABEL_START, CC_METRIC_CHAR, CC_METRIC_START,
 } from './tokens.js';
+import type { Labels } from '../../../model/labels.js';
 import type { EntryKind, MetricType } from './types.js';
 
 function isBlank(c: number): boolean {
@@ -44,37 +46,202 @@ export class PromParser extends BaseParser {
    * cheaper in V8 than `charCodeAt`. Null sends every line through the string paths.
    */
   private b: Buffer | null;
+  /** A view of `b` for reading it four bytes at a time. */
+  private dv: DataView | null;
   /** Whether `b` is a scratch buffer from `asciiBytes`, to be handed back at the end. */
   private readonly ownsBytes: boolean;
   /** Length of the text as given, and its last `\n`: `fastBytes` never looks past that. */
   private readonly len: number;
   private readonly lastLf: number;
-  /** Next backslash at or after some earlier label value (past `lastLf` if none). */
-  private bsPos = -1;
   /** Whether `s` has had its `\n` appended yet (see `pad`). */
   private padded = false;
 
   /**
-   * `bytes`, if given, must be the text's bytes with one byte per character (ASCII); otherwise
-   * they are derived from the text when it is ASCII.
+   * The body the text is still to be made from (`lazy`): an ASCII body given as bytes is read by
+   * the byte scanner directly, and the strings a scrape needs from it (help texts, family names,
+   * labels of new series) are cut from the bytes. Turning a multi-megabyte body into one string
+   * costs more than parsing a good part of it, and Node makes such a string external, which the
+   * garbage collector pays for again (in proportion to the whole heap). So the whole text is
+   * made only for the token-by-token path; cuts come straight from the bytes, and where they
+   * are many (labels of every line) from strings of `CHUNK`-byte pieces of the body, made when
+   * a piece has had `CHUNK_CUTS` cuts (then slicing a string is the cheaper way).
    */
-  constructor(text: string, bytes?: Buffer) {
-    super(text);
-    const given = bytes !== undefined && bytes.length === text.length;
-    let b = given ? bytes : asciiBytes(text);
+  private readonly src: Buffer | null;
+  private lazy: boolean;
+  private readonly chunks: (string | undefined)[] = [];
+  private readonly chunkCuts: Int32Array;
+  /** The series `expectSeries` announced: a key in `hintWords` (code 0: none). */
+  private hintWords: Int32Array | null = null;
+  private hintAt = 0;
+  private hintCode = 0;
+  /** Whether the current entry's series is that key, so its offsets were never taken. */
+  private hinted = false;
+  /** A parser of the hinted series alone, for its name and labels (see `hintedSeries`). */
+  private sub: PromParser | null = null;
+
+  /**
+   * `input`: the text, or its bytes when they are known to be ASCII. `bytes`, if given with a
+   * text, must be the text's bytes with one byte per character (ASCII); otherwise they are
+   * derived from the text when it is ASCII.
+   */
+  constructor(input: string | Buffer, bytes?: Buffer) {
+    const fromBytes = typeof input !== 'string';
+    super(fromBytes ? '' : input);
+    const given = fromBytes || (bytes !== undefined && bytes.length === input.length);
+    let b = fromBytes ? input : given ? bytes! : asciiBytes(input);
     if (b !== null && b.indexOf(C_NUL) >= 0) {
       if (!given) releaseBytes(b);
       b = null;
     }
     this.b = b;
+    this.dv = b === null ? null : new DataView(b.buffer, b.byteOffset, b.byteLength);
     this.ownsBytes = !given && b !== null;
-    this.len = text.length;
-    this.lastLf = text.lastIndexOf('\n');
+    this.len = input.length;
+    this.src = fromBytes ? input : null;
+    this.lazy = fromBytes;
+    this.chunkCuts = new Int32Array(fromBytes ? (input.length >> CHUNK_BITS) + 1 : 0);
+    if (b === null) this.makeText();
+    this.lastLf = b !== null ? b.lastIndexOf(C_LF) : this.s.lastIndexOf('\n');
+  }
+
+  /** Makes `s` from the bytes it was deferred for (see `src`). */
+  private makeText(): void {
+    if (!this.lazy) return;
+    this.lazy = false;
+    this.s = this.src!.toString('latin1');
+    this.n = this.s.length;
+  }
+
+  protected override resetEntry(): void {
+    this.hinted = false;
+    this.sub = null;
+  }
+
+  /**
+   * A caller that keeps series keys (a scrape cache) names the one it expects next: a sample
+   * line that starts with exactly that text followed by a blank is then confirmed by one
+   * comparison instead of being scanned label by label, and `seriesMatches` with that key
+   * answers without comparing again. The key must be the series of a sample line this parser
+   * class accepted (`writeSeriesKey`), and must not change while it is announced.
+   */
+  override expectSeries(words: Int32Array, at: number, code: number): void {
+    this.hintWords = words;
+    this.hintAt = at;
+    this.hintCode = code;
+  }
+
+  /**
+   * The name and labels of a hinted series, which were not scanned: from a parser of that text
+   * alone, which cuts and checks it exactly as a full scan of this line would (the series part
+   * of a line does not depend on what surrounds it). Callers that hint look labels up instead,
+   * so this is the rare path.
+   */
+  private hintedSeries(): PromParser {
+    if (this.sub === null) {
+      const sub = new PromParser(`${this.cut(this.lineStart, this.seriesEnd)} 0\n`);
+      sub.mtype = this.mtype;
+      sub.next();
+      this.sub = sub;
+    }
+    return this.sub;
+  }
+
+  override labels(): Labels {
+    return this.hinted && this.kind === 'series' ? this.hintedSeries().labels() : super.labels();
+  }
+
+  override metricName(): string {
+    return this.hinted && this.kind === 'series' ? this.hintedSeries().metricName() : super.metricName();
+  }
+
+  protected override cut(from: number, to: number): string {
+    return this.cutFrom(from, to, CHUNK_CUTS);
+  }
+
+  /** `cut`, making the piece a string after `budget` cuts from it (see `src`). */
+  private cutFrom(from: number, to: number, budget: number): string {
+    if (!this.lazy) return this.s.slice(from, to);
+    if (to <= from) return '';
+    const k = from >> CHUNK_BITS;
+    const src = this.src!;
+    // A cut across two pieces is rare enough to come from the bytes.
+    if ((to - 1) >> CHUNK_BITS !== k) return src.toString('latin1', from, to);
+    let piece = this.chunks[k];
+    if (piece === undefined) {
+      if (++this.chunkCuts[k]! <= budget) return src.toString('latin1', from, to);
+      // Below Node's threshold for external strings, so an ordinary heap string.
+      piece = this.chunks[k] = src.toString('latin1', k << CHUNK_BITS, Math.min(src.length, (k + 1) << CHUNK_BITS));
+    }
+    const base = k << CHUNK_BITS;
+    return piece.slice(from - base, to - base);
+  }
+
+  /**
+   * Consecutive lines mostly repeat their names and many of their values (a metric family's
+   * lines differ in a label or two), so the string cut for each position of the last labelled
+   * line is handed out again when the bytes are equal: comparing a few bytes costs less than
+   * cutting and collecting a string, and callers that build labels for every line allocate
+   * little more than the label objects.
+   */
+  private memoFrom = new Int32Array(64).fill(-1);
+  private memoLen = new Int32Array(64);
+  private memoStr: string[] = [];
+
+  protected override cutLabel(slot: number, from: number, to: number): string {
+    const b = this.b;
+    // Slicing a text is cheap; this is for bodies given as bytes.
+    if (b === null || !this.lazy) return this.cut(from, to);
+    if (slot >= this.memoFrom.length) {
+      const f = new Int32Array(slot * 2).fill(-1);
+      f.set(this.memoFrom);
+      const l = new Int32Array(slot * 2);
+      l.set(this.memoLen);
+      this.memoFrom = f;
+      this.memoLen = l;
+    }
+    const n = to - from;
+    const pf = this.memoFrom[slot]!;
+    if (pf >= 0 && this.memoLen[slot] === n) {
+      let j = 0;
+      while (j < n && b[pf + j] === b[from + j]) j++;
+      if (j === n) return this.memoStr[slot]!;
+    }
+    // Labels are cut for every line or for none (a cache), so the piece is made a string at once.
+    const str = this.cutFrom(from, to, 0);
+    this.memoFrom[slot] = from;
+    this.memoLen[slot] = n;
+    this.memoStr[slot] = str;
+    return str;
   }
 
   protected override release(): void {
     if (this.ownsBytes && this.b !== null) releaseBytes(this.b);
     this.b = null;
+    this.dv = null;
+  }
+
+  // The series text lies within the bytes whenever they exist (padding only adds a final `\n`),
+  // whichever path parsed the line.
+
+  override seriesHash(): number {
+    if (this.hashOf < 0 && this.kind === 'series' && this.b !== null) this.hashOf = hashBytes(this.dv!, this.b, this.lineStart, this.seriesEnd);
+    return super.seriesHash();
+  }
+
+  override seriesKeyCode(): number {
+    return this.kind === 'series' && this.b !== null ? this.seriesEnd - this.lineStart : super.seriesKeyCode();
+  }
+
+  override seriesMatches(words: Int32Array, at: number, code: number): boolean {
+    if (this.hinted && words === this.hintWords && at === this.hintAt && code === this.hintCode && this.kind === 'series') return true;
+    if (this.kind === 'series' && this.b !== null) return bytesMatch(this.dv!, this.b, this.lineStart, this.seriesEnd, words, at, code);
+    return super.seriesMatches(words, at, code);
+  }
+
+  override writeSeriesKey(words: Int32Array, at: number): number {
+    if (this.kind !== 'series' || this.b === null) return super.writeSeriesKey(words, at);
+    writeBytesKey(this.dv!, this.b, this.lineStart, this.seriesEnd, words, at);
+    return this.seriesEnd - this.lineStart;
   }
 
   /**
@@ -86,6 +253,7 @@ export class PromParser extends BaseParser {
   private pad(): void {
     if (this.padded) return;
     this.padded = true;
+    this.makeText();
     this.s += '\n';
     this.n = this.s.length;
   }
@@ -352,60 +520,56 @@ export class PromParser extends BaseParser {
     let c = b[i]!;
     if (c === C_HASH) return this.fastComment(b, i);
     if ((BYTE_CLASS[c]! & B_MSTART) === 0) return null;
-    const str = this.s;
-    let nl = -1;
-    let bs = this.bsPos;
     let o = this.fo;
-    o[0] = i;
-    do c = b[++i]!;
-    while ((BYTE_CLASS[c]! & B_MCHAR) !== 0);
-    o[1] = i;
     let m = 2;
-    let seriesEnd = i;
+    let seriesEnd: number;
     let escaped = false;
     // Labels arrive sorted almost always; checking that each name is greater than the previous
     // one replaces the duplicate check. Otherwise the general check runs below.
     let unsorted = false;
-    let ps = -1;
-    let pl = 0;
-    if (c === C_LBRACE) {
-      c = b[++i]!;
-      while (c !== C_RBRACE) {
-        if ((BYTE_CLASS[c]! & B_LSTART) === 0) return null;
-        const ls = i;
-        do c = b[++i]!;
-        while ((BYTE_CLASS[c]! & B_LCHAR) !== 0);
-        const ll = i - ls;
-        if (c !== C_EQUAL || b[i + 1] !== C_DQUOTE) return null;
-        if (ll === 8 && b[ls] === 0x5f && b[ls + 1] === 0x5f && isDunderName(b, ls)) unsorted = true;
-        else if (ps >= 0 && !unsorted) {
-          // Names mostly differ in their first byte; the loop is for shared prefixes.
-          const p0 = b[ps]!;
-          const c0 = b[ls]!;
-          if (p0 > c0) unsorted = true;
-          else if (p0 === c0) {
-            const l = ll < pl ? ll : pl;
-            let k = 1;
-            while (k < l && b[ps + k] === b[ls + k]) k++;
-            if (k < l ? b[ps + k]! > b[ls + k]! : pl >= ll) unsorted = true;
+    const hc = this.hintCode;
+    if (hc > 0 && i + hc < last && b[i + hc] === C_SP && bytesMatch(this.dv!, b, i, i + hc, this.hintWords!, this.hintAt, hc)) {
+      // The series of an earlier sample line (see `expectSeries`): it was checked then, and a
+      // blank after it ends its last token, so the lexer would cut the same series here.
+      m = -1;
+      seriesEnd = i += hc;
+      c = C_SP;
+    } else {
+      o[0] = i;
+      do c = b[++i]!;
+      while ((BYTE_CLASS[c]! & B_MCHAR) !== 0);
+      o[1] = i;
+      seriesEnd = i;
+      let ps = -1;
+      let pl = 0;
+      if (c === C_LBRACE) {
+        c = b[++i]!;
+        while (c !== C_RBRACE) {
+          if ((BYTE_CLASS[c]! & B_LSTART) === 0) return null;
+          const ls = i;
+          do c = b[++i]!;
+          while ((BYTE_CLASS[c]! & B_LCHAR) !== 0);
+          const ll = i - ls;
+          if (c !== C_EQUAL || b[i + 1] !== C_DQUOTE) return null;
+          if (ll === 8 && b[ls] === 0x5f && b[ls + 1] === 0x5f && isDunderName(b, ls)) unsorted = true;
+          else if (ps >= 0 && !unsorted) {
+            // Names mostly differ in their first byte; the loop is for shared prefixes.
+            const p0 = b[ps]!;
+            const c0 = b[ls]!;
+            if (p0 > c0) unsorted = true;
+            else if (p0 === c0) {
+              const l = ll < pl ? ll : pl;
+              let k = 1;
+              while (k < l && b[ps + k] === b[ls + k]) k++;
+              if (k < l ? b[ps + k]! > b[ls + k]! : pl >= ll) unsorted = true;
+            }
           }
-        }
-        ps = ls;
-        pl = ll;
-        const vs = i + 2;
-        // The closing quote by native search (cheaper than a byte loop even for short values),
-        // valid when no backslash or newline comes first; both positions are cached, as they
-        // lie ahead of many values.
-        i = str.indexOf('"', vs);
-        if (nl < vs) nl = str.indexOf('\n', vs);
-        if (bs < vs) {
-          bs = str.indexOf('\\', vs);
-          if (bs < 0) bs = last + 1;
-          this.bsPos = bs;
-        }
-        if (i < 0 || i > nl || i > bs) {
-          // The lexer accepts a backslash before anything but NUL and `\n`; raw newlines inside
-          // a value are legal too but rare enough to leave to it.
+          ps = ls;
+          pl = ll;
+          const vs = i + 2;
+          // The closing quote by a byte loop: on the bytes it is cheaper than a native search per
+          // value, and it needs no text. The lexer accepts a backslash before anything but NUL and
+          // `\n`; raw newlines inside a value are legal too but rare enough to leave to it.
           i = vs;
           c = b[i]!;
           for (;;) {
@@ -417,23 +581,23 @@ export class PromParser extends BaseParser {
             c = b[i]!;
           }
           if (c !== C_DQUOTE) return null;
+          if (m + 4 > o.length) {
+            const g = new Int32Array(o.length * 2);
+            g.set(o);
+            this.fo = o = g;
+          }
+          o[m] = ls;
+          o[m + 1] = ls + ll;
+          o[m + 2] = vs;
+          o[m + 3] = i;
+          m += 4;
+          c = b[++i]!;
+          if (c === C_COMMA) c = b[++i]!;
+          else if (c !== C_RBRACE) return null;
         }
-        if (m + 4 > o.length) {
-          const g = new Int32Array(o.length * 2);
-          g.set(o);
-          this.fo = o = g;
-        }
-        o[m] = ls;
-        o[m + 1] = ls + ll;
-        o[m + 2] = vs;
-        o[m + 3] = i;
-        m += 4;
-        c = b[++i]!;
-        if (c === C_COMMA) c = b[++i]!;
-        else if (c !== C_RBRACE) return null;
+        seriesEnd = ++i;
+        c = b[i]!;
       }
-      seriesEnd = ++i;
-      c = b[i]!;
     }
     if (c !== C_SP) return null;
     const vs = ++i;
@@ -485,7 +649,7 @@ export class PromParser extends BaseParser {
         c = b[++i]!;
       }
       if (i === vs) return null;
-      const f = parseValueFloat(this.s.slice(vs, i));
+      const f = parseValueFloat(this.cut(vs, i));
       if (typeof f === 'string') return null;
       v = f;
     }
@@ -521,6 +685,7 @@ export class PromParser extends BaseParser {
     }
     this.i = i + 1;
     this.foLen = m;
+    this.hinted = m < 0;
     this.foEscaped = escaped;
     this.seriesEnd = seriesEnd;
     this.val = v;
@@ -539,8 +704,10 @@ export class PromParser extends BaseParser {
       if (c2 === C_SP || c2 === C_TAB) return null;
       if (c2 === 0x48 || c2 === 0x54) return this.fastMeta(b, i, c2 === 0x48);
     }
-    const lf = this.s.indexOf('\n', i + 1);
-    this.text = this.s.slice(i, lf);
+    // A line at or before `lastLf` ends by then.
+    let lf = i + 1;
+    while (b[lf] !== C_LF) lf++;
+    this.text = this.cut(i, lf);
     this.foLen = 0;
     this.i = lf + 1;
     return 'comment';
@@ -562,12 +729,13 @@ export class PromParser extends BaseParser {
       // More blanks, or blanks before the line end, are the lexer's quirks to handle.
       const d = b[j + 1];
       if (d === C_SP || d === C_TAB || d === C_LF) return null;
-      lf = this.s.indexOf('\n', j + 1);
+      lf = j + 1;
+      while (b[lf] !== C_LF) lf++;
     } else if (c !== C_LF) {
       return null;
     }
     if (help) {
-      this.text = lf > j ? this.s.slice(j + 1, lf) : '';
+      this.text = lf > j ? this.cut(j + 1, lf) : '';
     } else {
       // Compared in place: cutting the word and looking it up in PROM_TYPES costs more.
       const word = typeWord(b, j + 1, lf);
@@ -804,6 +972,11 @@ const PROM_TYPES = new Map<string, MetricType>([
   ['summary', 'summary'],
   ['untyped', 'unknown'],
 ]);
+
+/** Pieces of a body given as bytes that `cut` turns into strings: 512 KiB. */
+const CHUNK_BITS = 19;
+/** Cuts from the bytes of a piece before the piece is made a string (about equal costs). */
+const CHUNK_CUTS = 1024;
 
 const B_MSTART = 1;
 const B_MCHAR = 2;

@@ -6,6 +6,7 @@ import { BaseParser } from './base.js';
 import { TextParseError } from './errors.js';
 import { formatGoFloat } from './float.js';
 import { createParser } from './parse.js';
+import { keyWords } from './serieskey.js';
 import type { Exemplar, ExpositionFormat, MetricType } from './types.js';
 
 const FORMATS: readonly ExpositionFormat[] = ['prometheus-text', 'openmetrics'];
@@ -28,6 +29,9 @@ function outcome(input: string | Uint8Array, format: ExpositionFormat): 'ok' | '
         p.exemplar();
         p.startTimestamp();
         p.seriesText();
+        const words = new Int32Array(keyWords(p.seriesKeyCode()) + 1);
+        const code = p.writeSeriesKey(words, 1);
+        if (code !== p.seriesKeyCode() || !p.seriesMatches(words, 1, code)) throw new Error('a series does not match its own key');
       }
       p.metricName();
       p.help();
@@ -42,20 +46,63 @@ function outcome(input: string | Uint8Array, format: ExpositionFormat): 'ok' | '
   }
 }
 
+/** Series keys announced to a parser: the k-th before the k-th sample line, shifted by `shift`. */
+interface Hints {
+  readonly words: Int32Array;
+  readonly keys: readonly (readonly [number, number])[];
+  readonly shift: number;
+}
+
 /** Everything observable about a parse, to compare the fast and the token-by-token paths. */
-function transcript(input: string | Uint8Array, format: ExpositionFormat): unknown[] {
+function transcript(input: string | Uint8Array, format: ExpositionFormat, hints?: Hints): unknown[] {
   const out: unknown[] = [];
   try {
     const p = createParser(input, format, { skipCreatedSeries: format === 'openmetrics' });
-    for (let k = p.next(); k !== 'eof'; k = p.next()) {
-      out.push(k === 'series'
-        ? [k, p.seriesText(), p.labels(), p.value(), p.timestamp(), p.exemplar(), p.startTimestamp()]
-        : [k, p.metricName(), p.help(), p.type(), p.unit(), p.comment()]);
+    let series = 0;
+    const next = (): ReturnType<typeof p.next> => {
+      const key = hints?.keys[series + hints.shift];
+      if (key !== undefined) p.expectSeries(hints!.words, key[0], key[1]);
+      return p.next();
+    };
+    for (let k = next(); k !== 'eof'; k = next()) {
+      if (k === 'series') {
+        // Cached-series callers ask first whether the series is the one they expected.
+        const key = hints?.keys[series + hints.shift];
+        const expected = key !== undefined && p.seriesMatches(hints!.words, key[0], key[1]);
+        out.push([k, p.seriesText(), p.seriesHash(), expected ? 'expected' : '', p.metricName(), p.labels(), p.value(), p.timestamp(), p.exemplar(), p.startTimestamp()]);
+        series++;
+      } else {
+        out.push([k, p.metricName(), p.help(), p.type(), p.unit(), p.comment()]);
+      }
     }
   } catch (e) {
     out.push(e instanceof TextParseError ? e.message : e);
   }
   return out;
+}
+
+/** The keys of the series of `input`, in order, as a scrape cache stores them. */
+function seriesKeys(input: string, shift: number): Hints {
+  let words = new Int32Array(64);
+  let used = 0;
+  const keys: [number, number][] = [];
+  try {
+    const p = createParser(input, 'prometheus-text');
+    for (let k = p.next(); k !== 'eof'; k = p.next()) {
+      if (k !== 'series') continue;
+      const n = keyWords(p.seriesKeyCode());
+      if (used + n > words.length) {
+        const g = new Int32Array((used + n) * 2);
+        g.set(words);
+        words = g;
+      }
+      keys.push([used, p.writeSeriesKey(words, used)]);
+      used += n;
+    }
+  } catch {
+    // Keys up to the error.
+  }
+  return { words, keys, shift };
 }
 
 /**
@@ -74,6 +121,23 @@ function bothPaths(input: string, format: ExpositionFormat): void {
   } finally {
     BaseParser.fastPath = true;
   }
+  if (format === 'prometheus-text') {
+    // Announcing the series expected next (a scrape cache does) never changes the result, whether
+    // the guess is right or off by one; only whether the match was confirmed early may differ.
+    const plain = fast.map(unflag);
+    for (const shift of [0, 1, -1]) {
+      const hints = seriesKeys(input, shift);
+      expect(transcript(input, format, hints).map(unflag)).toEqual(plain);
+      if (/^[\x00-\x7f]*$/.test(input)) {
+        expect(transcript(Buffer.from(input, 'latin1'), format, hints).map(unflag)).toEqual(plain);
+      }
+    }
+  }
+}
+
+/** A transcript entry without the "expected" flag, which only hinted parses set. */
+function unflag(e: unknown): unknown {
+  return Array.isArray(e) && e[0] === 'series' ? e.filter((_, k) => k !== 3) : e;
 }
 
 // ---- ASCII line soup for the text 0.0.4 byte scanner -----------------------------------------

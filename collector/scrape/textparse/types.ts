@@ -62,6 +62,25 @@ export interface TextParser {
    * equal labels, so callers can use it as a cheap cache key before calling `labels()`.
    */
   seriesText(): string;
+  /**
+   * Series only: a hash of `seriesText()`, the same for the same text wherever it lies in a body,
+   * computed without cutting the text out. With the key methods below it lets a cache keyed by
+   * series text find an entry without a string per sample (see `serieskey.ts` for the key form).
+   */
+  seriesHash(): number;
+  /** Series only: the length code of `seriesText()`'s key (`keyWords` gives its size in words). */
+  seriesKeyCode(): number;
+  /** Series only: whether `seriesText()` is the key stored at words[at] with length code `code`. */
+  seriesMatches(words: Int32Array, at: number, code: number): boolean;
+  /** Series only: stores `seriesText()` as a key at words[at] (room: `keyWords(seriesKeyCode())`); returns its code. */
+  writeSeriesKey(words: Int32Array, at: number): number;
+  /**
+   * Names the series (a key written by `writeSeriesKey` of a parser of the same format) that
+   * the caller expects on the next sample line; until replaced, a sample line with exactly
+   * that series may be confirmed by comparison instead of being scanned, and `seriesMatches`
+   * with the same key then answers at once. Results never differ; parsers may ignore it.
+   */
+  expectSeries(words: Int32Array, at: number, code: number): void;
   /** Series only: the sample value (NaN, ±Inf possible). */
   value(): number;
   /** Series only: the sample timestamp in milliseconds, if the exposition carried one. */
