@@ -16,18 +16,9 @@ import { evalCall } from './call.js';
 import { cachedLabelsKey, dropMetadata } from './labels-util.js';
 import { mergeSameLabelsets } from './result.js';
 import { isRangeCall } from './ast-util.js';
+import { SampleBuffer, type LoadedSeries } from './samples.js';
 
-/**
- * Raw samples of one selected series, stale markers included. Typed arrays (often views into a
- * block shared by the selector's series) keep sample data off the garbage-collected heap.
- */
-export interface LoadedSeries {
-  readonly labels: Labels;
-  readonly ts: Float64Array;
-  readonly vs: Float64Array;
-  /** The same samples without stale markers, computed on first use by a range selector. */
-  clean?: { ts: Float64Array; vs: Float64Array };
-}
+export type { LoadedSeries } from './samples.js';
 
 /** State shared by the evaluators of one query (the top level and its subqueries). */
 export interface QueryContext {
@@ -249,14 +240,17 @@ export class Evaluator {
     const out: StepSeries[] = [];
     const n = this.numSteps;
     const allSteps = this.allSteps();
+    const buf = new SampleBuffer();
     for (const s of data) {
       if (this.dueForYield()) await this.pause();
       this.tick();
       // Step times stay implicit (`allSteps`) until the first step without a point.
       let ts: number[] | undefined;
       const vals: number[] = [];
-      const st = s.ts;
-      const sv = s.vs;
+      buf.read(s);
+      const st = buf.ts;
+      const sv = buf.vs;
+      const len = buf.n;
       let cur = -1; // Index of the last sample with t <= refTime.
       for (let i = 0; i < n; i++) {
         const stepT = this.start + i * this.interval;
@@ -270,7 +264,7 @@ export class Evaluator {
           }
           v = timestampValues ? st[cur]! / 1000 : sv[cur]!;
         } else {
-          while (cur + 1 < st.length && st[cur + 1]! <= ref) cur++;
+          while (cur + 1 < len && st[cur + 1]! <= ref) cur++;
           const t = cur < 0 ? 0 : st[cur]!;
           if (cur < 0 || t <= ref - lookback || isStaleNaN(sv[cur]!)) {
             ts ??= allSteps.slice(0, vals.length);
@@ -290,32 +284,6 @@ export class Evaluator {
     return out;
   }
 
-  /** Samples of a range selector without stale markers. */
-  cleanSamples(s: LoadedSeries): { ts: Float64Array; vs: Float64Array } {
-    if (s.clean) return s.clean;
-    let stale = false;
-    for (const v of s.vs) if (isStaleNaN(v)) {
-      stale = true;
-      break;
-    }
-    if (!stale) {
-      s.clean = { ts: s.ts, vs: s.vs };
-      return s.clean;
-    }
-    const ts = new Float64Array(s.ts.length);
-    const vs = new Float64Array(s.vs.length);
-    let n = 0;
-    for (let i = 0; i < s.ts.length; i++) {
-      if (!isStaleNaN(s.vs[i]!)) {
-        ts[n] = s.ts[i]!;
-        vs[n] = s.vs[i]!;
-        n++;
-      }
-    }
-    s.clean = { ts: ts.subarray(0, n), vs: vs.subarray(0, n) };
-    return s.clean;
-  }
-
   /**
    * A range selector evaluated as a value (only possible for instant queries): the samples in
    * `(t - range, t]` of each series.
@@ -325,11 +293,12 @@ export class Evaluator {
     const at = this.resolveAt(vs.at);
     const ref = (at ?? this.start) - vs.originalOffset;
     const out: StepSeries[] = [];
+    const c = new SampleBuffer();
     for (const s of this.q.data.get(vs) ?? []) {
-      const c = this.cleanSamples(s);
+      c.readClean(s);
       const ts: number[] = [];
       const vals: number[] = [];
-      for (let i = 0; i < c.ts.length; i++) {
+      for (let i = 0; i < c.n; i++) {
         const t = c.ts[i]!;
         if (t > ref - ms.range && t <= ref) {
           ts.push(t);
