@@ -4,10 +4,13 @@
  * the Prometheus API routes (`app.inject`: parameter parsing, engine, JSON encoding), reporting
  * median wall and CPU time per query. Run it under `node --cpu-prof` to see where time goes.
  *
- * BENCH_PODS, BENCH_HOURS, BENCH_RUNS as in `bench:promql`; BENCH_ONLY=substring picks queries.
+ * BENCH_PODS, BENCH_HOURS, BENCH_RUNS as in `bench:promql`; BENCH_ONLY=substring picks queries;
+ * BENCH_PROFILE=file.cpuprofile writes a CPU profile of the queries alone (not of loading).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import Fastify from 'fastify';
 import { prometheusQueryRoutes } from '../api/routes/prometheus-query.js';
@@ -53,6 +56,13 @@ async function main(): Promise<void> {
         range: (expr, start, end, step, opts) => engine.rangeQuery(db, expr, start, end, step, opts),
       },
     });
+    const profile = process.env.BENCH_PROFILE;
+    const session = profile !== undefined ? new Session() : undefined;
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
     const evalAt = Math.floor((ds.start + ds.steps * ds.stepMs) / 60_000) * 60_000 - 30_000;
     const rows: string[][] = [];
     let totalWall = 0;
@@ -93,6 +103,11 @@ async function main(): Promise<void> {
       totalCpu += median(cpus);
       totalMin += Math.min(...cpus);
       rows.push([q.name + (q.range ? ' (range)' : ''), median(walls).toFixed(1), median(cpus).toFixed(1), Math.min(...cpus).toFixed(1), String(bytes)]);
+    }
+    if (session) {
+      const { profile: p } = await session.post('Profiler.stop');
+      writeFileSync(profile!, JSON.stringify(p));
+      session.disconnect();
     }
     rows.push(['TOTAL', totalWall.toFixed(1), totalCpu.toFixed(1), totalMin.toFixed(1), '']);
     // The least CPU time of the runs is the figure least disturbed by other load on the machine.

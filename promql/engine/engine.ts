@@ -222,7 +222,7 @@ export class Engine {
           throw new StorageError(`expanding series: ${(err as Error).message}`, { cause: err });
         }
         const loaded: LoadedSeries[] = series.map((s) => loadedSeries(s, lo, hi));
-        if (!sortedByLabels(loaded)) loaded.sort((a, b) => labelsCompare(a.labels, b.labels));
+        if (querier.sortedSelect !== true && !sortedByLabels(loaded)) loaded.sort((a, b) => labelsCompare(a.labels, b.labels));
         data.set(vs, loaded);
       }),
     );

@@ -100,6 +100,7 @@ class HeadSeries implements Series {
 }
 
 export class HeadQuerier implements Querier {
+  readonly sortedSelect = true;
   readonly #head: Head;
   readonly #mint: number;
   readonly #maxt: number;

@@ -27,6 +27,8 @@ declare const WebAssembly: {
 /** The chunks of one series as the decoder needs them. */
 export interface EncodedChunk {
   readonly numSamples: number;
+  /** Encoded size in bytes. */
+  readonly size: number;
   /** The encoded bytes (a view, not a copy). */
   readonly bytes: Uint8Array;
 }
@@ -265,7 +267,7 @@ export class WasmXorDecoder {
     let samples = 0;
     for (let i = 0; i < n; i++) {
       const c = chunks[i]!;
-      inBytes += (c.bytes.byteLength + 7) & ~7;
+      inBytes += (c.size + 7) & ~7;
       samples += c.numSamples;
     }
     const table = 0;
@@ -273,8 +275,9 @@ export class WasmXorDecoder {
     const outT = inStart + inBytes + SLACK;
     const outV = outT + samples * 8;
     const need = outV + samples * 8;
-    if (need > this.#memory.buffer.byteLength) {
-      this.#memory.grow(Math.ceil((need - this.#memory.buffer.byteLength) / PAGE));
+    // The byte view spans the whole memory (asking the memory for its buffer is a slow call).
+    if (need > this.#u8.length) {
+      this.#memory.grow(Math.ceil((need - this.#u8.length) / PAGE));
       this.#views();
     }
     const u8 = this.#u8;
