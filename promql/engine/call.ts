@@ -157,7 +157,17 @@ async function rangeSource(ev: Evaluator, arg: MatrixSelector | SubqueryExpr): P
   return { count: res.length, series, rangeMs: arg.range, offset: arg.originalOffset, at: ev.resolveAt(arg.at), argExpr: arg, selectorExpr: arg };
 }
 
-async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number): Promise<StepSeries[]> {
+/**
+ * Range functions that `Evaluator.streamSeries` may evaluate series by series: one argument, a
+ * range selector (no scalar parameters, no subquery).
+ */
+export function isStreamableRangeCall(e: Call): boolean {
+  if (e.args.length !== 1 || e.func.name === 'absent_over_time' || RANGE_FUNCTIONS[e.func.name] === undefined) return false;
+  return unwrapParens(e.args[0]!).kind === 'MatrixSelector';
+}
+
+/** A range function over its range argument; with `sink`, series go there as they are made (arrays reused). */
+export async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number, sink?: (s: StepSeries) => void): Promise<StepSeries[]> {
   const name = e.func.name;
   const arg = unwrapParens(e.args[matrixIdx]!) as MatrixSelector | SubqueryExpr;
   // Scalar parameters, one value per step.
@@ -177,6 +187,8 @@ async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number): Promise
   let windowSamples = 0;
   let anySamples = false;
   const allSteps = ev.allSteps();
+  const vbuf: number[] = [];
+  const tbuf: number[] = [];
   for (let si = 0; si < src.count; si++) {
     if (ev.dueForYield()) await ev.pause();
     ev.checkAbort();
@@ -185,7 +197,8 @@ async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number): Promise
     if (len > 0) anySamples = true;
     // Step times stay implicit (a prefix of `allSteps`) while every step so far has a value.
     let ts: number[] | undefined;
-    const vals: number[] = [];
+    // A sink consumes each series at once, so its arrays can be reused.
+    const vals: number[] = sink !== undefined ? reuse(vbuf) : [];
     w.ts = s.ts;
     w.vs = s.vs;
     let lo = 0;
@@ -213,14 +226,16 @@ async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number): Promise
         throw err;
       }
       if (r === undefined) continue;
-      if (ts === undefined && vals.length !== step) ts = allSteps.slice(0, vals.length);
+      if (ts === undefined && vals.length !== step) ts = prefix(allSteps, vals.length, sink !== undefined ? tbuf : undefined);
       if (ts !== undefined) ts.push(stepT);
       vals.push(r);
     }
     if (vals.length > 0) {
-      ts ??= vals.length === n ? allSteps : allSteps.slice(0, vals.length);
+      ts ??= vals.length === n ? allSteps : prefix(allSteps, vals.length, sink !== undefined ? tbuf : undefined);
       ev.addSamples(ts.length);
-      out.push({ labels: s.labels, ts, vs: vals, dropName: keepName ? s.dropName : true });
+      const series: StepSeries = { labels: s.labels, ts, vs: vals, dropName: keepName ? s.dropName : true };
+      if (sink !== undefined) sink(series);
+      else out.push(series);
       if (name === 'rate' || name === 'increase') {
         const metric = metricName(s.labels);
         if (metric !== '' && !COUNTER_SUFFIXES.some((suf) => metric.endsWith(suf))) {
@@ -242,6 +257,19 @@ async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number): Promise
   ev.addSamples(windowSamples);
   ev.releaseSamples(windowSamples);
   return out;
+}
+
+function reuse(a: number[]): number[] {
+  a.length = 0;
+  return a;
+}
+
+/** The first `n` of `steps`, in `into` (reused) when given. */
+function prefix(steps: number[], n: number, into: number[] | undefined): number[] {
+  if (into === undefined) return steps.slice(0, n);
+  into.length = 0;
+  for (let i = 0; i < n; i++) into.push(steps[i]!);
+  return into;
 }
 
 function absentOverTime(ev: Evaluator, src: RangeSource, e: Call): StepSeries[] {

@@ -12,10 +12,10 @@ import { isStaleNaN } from '../../model/stale.js';
 import type { El, EvalValue, StepSeries } from './types.js';
 import { evalAggregate } from './aggregate.js';
 import { evalBinary } from './binop.js';
-import { evalCall } from './call.js';
+import { evalCall, evalRangeCall, isStreamableRangeCall } from './call.js';
 import { cachedLabelsKey, dropMetadata } from './labels-util.js';
 import { mergeSameLabelsets } from './result.js';
-import { isRangeCall } from './ast-util.js';
+import { isRangeCall, unwrapParens } from './ast-util.js';
 import { SampleBuffer, type LoadedSeries } from './samples.js';
 
 export type { LoadedSeries } from './samples.js';
@@ -46,6 +46,16 @@ export interface QueryContext {
    * until the end. Off (Prometheus's default) drops it as soon as a node produces the series.
    */
   readonly delayedNameRemoval: boolean;
+}
+
+/** Receives series one at a time; the series is only valid during the call. */
+export type SeriesSink = (s: StepSeries) => void;
+/** Evaluates an expression, handing its series to `sink` instead of returning them. */
+export type SeriesStream = (sink: SeriesSink) => Promise<void>;
+
+function reuse(a: number[]): number[] {
+  a.length = 0;
+  return a;
 }
 
 /** How long evaluation may hold the event loop before yielding. */
@@ -232,7 +242,7 @@ export class Evaluator {
    * `(t - lookback, t]`, unless it is a stale marker. With `timestampValues` the value is the
    * sample's timestamp in seconds (for `timestamp(selector)`).
    */
-  async evalVectorSelector(vs: VectorSelector, timestampValues: boolean): Promise<StepSeries[]> {
+  async evalVectorSelector(vs: VectorSelector, timestampValues: boolean, sink?: SeriesSink): Promise<StepSeries[]> {
     const data = this.q.data.get(vs) ?? [];
     const at = this.resolveAt(vs.at);
     const offset = vs.originalOffset;
@@ -241,12 +251,14 @@ export class Evaluator {
     const n = this.numSteps;
     const allSteps = this.allSteps();
     const buf = new SampleBuffer();
+    const vbuf: number[] = [];
     for (const s of data) {
       if (this.dueForYield()) await this.pause();
       this.tick();
       // Step times stay implicit (`allSteps`) until the first step without a point.
       let ts: number[] | undefined;
-      const vals: number[] = [];
+      // A sink consumes each series at once, so its arrays can be reused.
+      const vals: number[] = sink !== undefined ? reuse(vbuf) : [];
       buf.read(s);
       const st = buf.ts;
       const sv = buf.vs;
@@ -278,10 +290,55 @@ export class Evaluator {
       if (vals.length > 0) {
         ts ??= allSteps;
         this.addSamples(ts.length);
-        out.push({ labels: s.labels, ts, vs: vals, dropName: false });
+        const series: StepSeries = { labels: s.labels, ts, vs: vals, dropName: false };
+        if (sink !== undefined) sink(series);
+        else out.push(series);
       }
     }
     return out;
+  }
+
+  /**
+   * The series of `e` one at a time, for a consumer that folds them as they come (aggregations):
+   * a selector, or a range function of one range selector. Returns undefined for any other
+   * expression. Each series handed to the sink is valid only during the call. Everything else is
+   * as `eval` would have it: the same series, names dropped the same way, samples counted alike.
+   */
+  streamSeries(e: Expr): SeriesStream | undefined {
+    const u = unwrapParens(e);
+    if (u.kind === 'VectorSelector') {
+      return async (sink) => {
+        if (this.dueForYield()) await this.pause();
+        this.checkAbort();
+        await this.evalVectorSelector(u, false, sink);
+      };
+    }
+    if (u.kind !== 'Call' || !isStreamableRangeCall(u)) return undefined;
+    return async (sink) => {
+      if (this.dueForYield()) await this.pause();
+      this.checkAbort();
+      if (this.q.delayedNameRemoval) {
+        await evalRangeCall(this, u, 0, sink);
+        return;
+      }
+      // As `#dropNamesNow` in strict mode: names go now, and a collision is an error (raised once
+      // the whole input is evaluated, as there).
+      const keys = new Set<string>();
+      let dropped = false;
+      let collision = false;
+      await evalRangeCall(this, u, 0, (s) => {
+        if (s.dropName) {
+          s.labels = dropMetadata(s.labels);
+          s.dropName = false;
+          dropped = true;
+        }
+        const k = cachedLabelsKey(s.labels);
+        if (keys.has(k)) collision = true;
+        keys.add(k);
+        sink(s);
+      });
+      if (dropped && collision) this.error('vector cannot contain metrics with the same labelset');
+    };
   }
 
   /**
