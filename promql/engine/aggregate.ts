@@ -141,6 +141,17 @@ export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Ev
 /** Aggregations folded series by series when their input can be streamed. */
 const STREAMED_OPS = new Set(['sum', 'avg', 'count', 'min', 'max', 'group', 'stddev', 'stdvar']);
 
+const SUM = 0;
+const AVG = 1;
+const MAX = 2;
+const MIN = 3;
+const COUNT = 4;
+const GROUP = 5;
+const STDDEV = 6;
+const STDVAR = 7;
+const OTHER = 8;
+const FOLD_OPS: Readonly<Record<string, number>> = { sum: SUM, avg: AVG, max: MAX, min: MIN, count: COUNT, group: GROUP, stddev: STDDEV, stdvar: STDVAR };
+
 /**
  * Running state of the simple aggregations in slots: one per group for the step-by-step fold, one
  * per (group, step) for the streamed one. Both fold the values of a slot in input order with the
@@ -155,10 +166,11 @@ class Folds {
   incremental: Uint8Array;
   dropName: Uint8Array;
 
-  constructor(
-    readonly op: string,
-    slots: number,
-  ) {
+  /** The operator as a small integer: the fold's switches run per value. */
+  readonly #op: number;
+
+  constructor(op: string, slots: number) {
+    this.#op = FOLD_OPS[op] ?? OTHER;
     this.seen = new Uint8Array(slots);
     this.value = new Float64Array(slots);
     this.mean = new Float64Array(slots);
@@ -198,12 +210,12 @@ class Folds {
     this.comp[i] = 0;
     this.incremental[i] = 0;
     this.dropName[i] = dropName ? 1 : 0;
-    switch (this.op) {
-      case 'stddev':
-      case 'stdvar':
+    switch (this.#op) {
+      case STDDEV:
+      case STDVAR:
         this.value[i] = Number.isNaN(f) || f === Infinity || f === -Infinity ? NaN : 0;
         break;
-      case 'group':
+      case GROUP:
         this.value[i] = 1;
         break;
       default:
@@ -216,13 +228,13 @@ class Folds {
     if (dropName) this.dropName[i] = 1;
     const value = this.value;
     const comp = this.comp;
-    switch (this.op) {
-      case 'sum': {
+    switch (this.#op) {
+      case SUM: {
         value[i] = kahanStep(f, value[i]!, comp[i]!);
         comp[i] = kahan.c;
         break;
       }
-      case 'avg': {
+      case AVG: {
         const count = this.count;
         const mean = this.mean;
         count[i]! += 1;
@@ -243,17 +255,17 @@ class Folds {
         comp[i] = kahan.c;
         break;
       }
-      case 'max':
+      case MAX:
         if (value[i]! < f || Number.isNaN(value[i]!)) value[i] = f;
         break;
-      case 'min':
+      case MIN:
         if (value[i]! > f || Number.isNaN(value[i]!)) value[i] = f;
         break;
-      case 'count':
+      case COUNT:
         this.count[i]! += 1;
         break;
-      case 'stddev':
-      case 'stdvar': {
+      case STDDEV:
+      case STDVAR: {
         const count = this.count;
         const mean = this.mean;
         count[i]! += 1;
@@ -272,16 +284,16 @@ class Folds {
     const value = this.value;
     const count = this.count;
     const comp = this.comp;
-    switch (this.op) {
-      case 'avg':
+    switch (this.#op) {
+      case AVG:
         return this.incremental[i] ? this.mean[i]! + comp[i]! : value[i]! / count[i]! + comp[i]! / count[i]!;
-      case 'count':
+      case COUNT:
         return count[i]!;
-      case 'stdvar':
+      case STDVAR:
         return value[i]! / count[i]!;
-      case 'stddev':
+      case STDDEV:
         return Math.sqrt(value[i]! / count[i]!);
-      case 'sum':
+      case SUM:
         return value[i]! + comp[i]!;
       default:
         return value[i]!;

@@ -322,22 +322,31 @@ export class Evaluator {
         return;
       }
       // As `#dropNamesNow` in strict mode: names go now, and a collision is an error (raised once
-      // the whole input is evaluated, as there).
-      const keys = new Set<string>();
+      // the whole input is evaluated, as there). Series of one metric name that lose just that
+      // label cannot collide, which spares building keys in the common case.
+      const sel = (unwrapParens(u.args[0]!) as MatrixSelector).vectorSelector;
+      const oneName = sel.matchers.some((m) => m.name === '__name__' && m.type === '=' && m.value !== '');
+      const labelSets: Labels[] = [];
       let dropped = false;
-      let collision = false;
+      let mayCollide = !oneName;
       await evalRangeCall(this, u, 0, (s) => {
         if (s.dropName) {
+          const before = s.labels.length;
           s.labels = dropMetadata(s.labels);
           s.dropName = false;
           dropped = true;
+          if (s.labels.length !== before - 1) mayCollide = true;
         }
-        const k = cachedLabelsKey(s.labels);
-        if (keys.has(k)) collision = true;
-        keys.add(k);
+        labelSets.push(s.labels);
         sink(s);
       });
-      if (dropped && collision) this.error('vector cannot contain metrics with the same labelset');
+      if (!dropped || !mayCollide) return;
+      const keys = new Set<string>();
+      for (const ls of labelSets) {
+        const k = cachedLabelsKey(ls);
+        if (keys.has(k)) this.error('vector cannot contain metrics with the same labelset');
+        keys.add(k);
+      }
     };
   }
 
