@@ -12,6 +12,7 @@ import { dropLabels, keepLabels, setLabel, signatureOn, signatureWithout } from 
 import { kahan, kahanStep, quantileSorted } from './mathutil.js';
 import type { El, EvalValue, StepSeries } from './types.js';
 import type { SeriesStream } from './evaluator.js';
+import { groupTable, type GroupTable } from './group-table.js';
 import { labelsHash } from './xxhash.js';
 
 interface Grouping {
@@ -75,7 +76,7 @@ export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Ev
       break;
   }
 
-  if (stream !== undefined) return { kind: 'vector', series: await streamAggregate(ev, op, g, stream) };
+  if (stream !== undefined) return { kind: 'vector', series: await streamAggregate(ev, op, g, groupTable(e.grouping, e.without, g.key), stream) };
 
   // Map input series to groups.
   const groupIndex = new Map<string, number>();
@@ -308,20 +309,16 @@ class Folds {
  * without a point at a step cost nothing there. The values of a slot are folded in input order,
  * as the step-by-step fold does, so results are identical.
  */
-async function streamAggregate(ev: Evaluator, op: string, g: Grouping, stream: SeriesStream): Promise<StepSeries[]> {
+async function streamAggregate(ev: Evaluator, op: string, g: Grouping, table: GroupTable, stream: SeriesStream): Promise<StepSeries[]> {
   const n = ev.numSteps;
   const start = ev.start;
   const interval = ev.interval;
-  const groupIndex = new Map<string, number>();
   const groups: Labels[] = [];
   let capacity = 16;
   const acc = new Folds(op, capacity * n);
   await stream((s) => {
-    const k = g.key(s.labels);
-    let gi = groupIndex.get(k);
-    if (gi === undefined) {
-      gi = groups.length;
-      groupIndex.set(k, gi);
+    const gi = table.groupOf(s.labels, groups.length);
+    if (gi === groups.length) {
       groups.push(g.labels(s.labels));
       if (gi >= capacity) {
         capacity *= 2;
