@@ -76,20 +76,15 @@ export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Ev
       break;
   }
 
-  if (stream !== undefined) return { kind: 'vector', series: await streamAggregate(ev, op, g, groupTable(e.grouping, e.without, g.key), stream) };
+  const table = groupTable(e.grouping, e.without, g.key);
+  if (stream !== undefined) return { kind: 'vector', series: await streamAggregate(ev, op, g, table, stream) };
 
   // Map input series to groups.
-  const groupIndex = new Map<string, number>();
   const seriesGroup = new Int32Array(input.length);
   const outSeries: StepSeries[] = [];
   input.forEach((s, si) => {
-    const k = g.key(s.labels);
-    let gi = groupIndex.get(k);
-    if (gi === undefined) {
-      gi = outSeries.length;
-      groupIndex.set(k, gi);
-      outSeries.push({ labels: g.labels(s.labels), ts: [], vs: [], dropName: false });
-    }
+    const gi = table.groupOf(s.labels, outSeries.length);
+    if (gi === outSeries.length) outSeries.push({ labels: g.labels(s.labels), ts: [], vs: [], dropName: false });
     seriesGroup[si] = gi;
   });
   const ng = outSeries.length;
