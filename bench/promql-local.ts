@@ -18,13 +18,7 @@ import { Engine } from '../promql/engine/index.js';
 import { openTSDB } from '../storage/metrics/tsdb/db.js';
 import { generateDataset, datasetBatches } from './dataset.js';
 import { BENCH_QUERIES } from './queries.js';
-import { printTable } from './proc.js';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
+import { median, printTable } from './proc.js';
 
 async function main(): Promise<void> {
   const pods = Number(process.env.BENCH_PODS ?? 1500);
