@@ -10,14 +10,8 @@ import { generateDataset } from './dataset.js';
 import { encodedBatches, pushBodies } from './push.js';
 import { BENCH_QUERIES } from './queries.js';
 import { diffResults, runQuery } from './compare.js';
-import { printTable } from './proc.js';
+import { median, printTable } from './proc.js';
 import { startPrometheusSystem, startVictoriaMetricsSystem, startVigil, type System } from './systems.js';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 async function main(): Promise<void> {
   const pods = Number(process.env.BENCH_PODS ?? 1500);

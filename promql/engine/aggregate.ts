@@ -11,6 +11,8 @@ import { formatFloatF, formatFloatG } from './gofmt.js';
 import { dropLabels, keepLabels, setLabel, signatureOn, signatureWithout } from './labels-util.js';
 import { kahan, kahanStep, quantileSorted } from './mathutil.js';
 import type { El, EvalValue, StepSeries } from './types.js';
+import type { SeriesStream } from './evaluator.js';
+import { groupTable, type GroupTable } from './group-table.js';
 import { labelsHash } from './xxhash.js';
 
 interface Grouping {
@@ -31,7 +33,9 @@ function grouping(names: readonly string[], without: boolean): Grouping {
 export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<EvalValue> {
   if (e.op === 'count_values') return { kind: 'vector', series: await countValues(ev, e) };
   const params = e.param ? await ev.scalarValues(e.param) : undefined;
-  const input = await ev.vectorSeries(e.expr);
+  // Streamed input (see `streamAggregate`) is evaluated where it is folded.
+  const stream = STREAMED_OPS.has(e.op) ? ev.streamSeries(e.expr) : undefined;
+  const input = stream === undefined ? await ev.vectorSeries(e.expr) : [];
   const g = grouping(e.grouping, e.without);
   const op = e.op;
 
@@ -72,28 +76,20 @@ export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Ev
       break;
   }
 
+  const table = groupTable(e.grouping, e.without, g.key);
+  if (stream !== undefined) return { kind: 'vector', series: await streamAggregate(ev, op, g, table, stream) };
+
   // Map input series to groups.
-  const groupIndex = new Map<string, number>();
   const seriesGroup = new Int32Array(input.length);
   const outSeries: StepSeries[] = [];
   input.forEach((s, si) => {
-    const k = g.key(s.labels);
-    let gi = groupIndex.get(k);
-    if (gi === undefined) {
-      gi = outSeries.length;
-      groupIndex.set(k, gi);
-      outSeries.push({ labels: g.labels(s.labels), ts: [], vs: [], dropName: false });
-    }
+    const gi = table.groupOf(s.labels, outSeries.length);
+    if (gi === outSeries.length) outSeries.push({ labels: g.labels(s.labels), ts: [], vs: [], dropName: false });
     seriesGroup[si] = gi;
   });
   const ng = outSeries.length;
-  const seen = new Uint8Array(ng);
-  const value = new Float64Array(ng);
-  const mean = new Float64Array(ng);
-  const count = new Float64Array(ng);
-  const comp = new Float64Array(ng);
-  const incremental = new Uint8Array(ng);
-  const dropName = new Uint8Array(ng);
+  const acc = new Folds(op, ng);
+  const seen = acc.seen;
   const heaps: number[][] = op === 'quantile' ? Array.from({ length: ng }, () => []) : [];
   const cursors = new Int32Array(input.length);
 
@@ -110,111 +106,25 @@ export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Ev
       const f = s.vs[c]!;
       const gi = seriesGroup[si]!;
       if (!seen[gi]) {
-        seen[gi] = 1;
-        value[gi] = f;
-        mean[gi] = f;
-        count[gi] = 1;
-        comp[gi] = 0;
-        incremental[gi] = 0;
-        dropName[gi] = s.dropName ? 1 : 0;
-        switch (op) {
-          case 'stddev':
-          case 'stdvar':
-            value[gi] = Number.isNaN(f) || f === Infinity || f === -Infinity ? NaN : 0;
-            break;
-          case 'group':
-            value[gi] = 1;
-            break;
-          case 'quantile':
-            heaps[gi]!.length = 0;
-            heaps[gi]!.push(f);
-            break;
-          default:
-            break;
+        acc.first(gi, f, s.dropName);
+        if (op === 'quantile') {
+          heaps[gi]!.length = 0;
+          heaps[gi]!.push(f);
         }
         continue;
       }
-      if (s.dropName) dropName[gi] = 1;
-      switch (op) {
-        case 'sum': {
-          value[gi] = kahanStep(f, value[gi]!, comp[gi]!);
-          comp[gi] = kahan.c;
-          break;
-        }
-        case 'avg': {
-          count[gi]! += 1;
-          const n = count[gi]!;
-          if (!incremental[gi]) {
-            const nv = kahanStep(f, value[gi]!, comp[gi]!);
-            if (nv !== Infinity && nv !== -Infinity) {
-              value[gi] = nv;
-              comp[gi] = kahan.c;
-              break;
-            }
-            incremental[gi] = 1;
-            mean[gi] = value[gi]! / (n - 1);
-            comp[gi] = comp[gi]! / (n - 1);
-          }
-          const q = (n - 1) / n;
-          mean[gi] = kahanStep(f / n, q * mean[gi]!, q * comp[gi]!);
-          comp[gi] = kahan.c;
-          break;
-        }
-        case 'max':
-          if (value[gi]! < f || Number.isNaN(value[gi]!)) value[gi] = f;
-          break;
-        case 'min':
-          if (value[gi]! > f || Number.isNaN(value[gi]!)) value[gi] = f;
-          break;
-        case 'count':
-          count[gi]! += 1;
-          break;
-        case 'group':
-          break;
-        case 'stddev':
-        case 'stdvar': {
-          count[gi]! += 1;
-          const delta = f - mean[gi]!;
-          mean[gi]! += delta / count[gi]!;
-          value[gi]! += delta * (f - mean[gi]!);
-          break;
-        }
-        case 'quantile':
-          heaps[gi]!.push(f);
-          break;
-        default:
-          break;
-      }
+      if (op === 'quantile') {
+        if (s.dropName) acc.dropName[gi] = 1;
+        heaps[gi]!.push(f);
+      } else acc.next(gi, f, s.dropName);
     }
     for (let gi = 0; gi < ng; gi++) {
       if (!seen[gi]) continue;
-      let v = value[gi]!;
-      switch (op) {
-        case 'avg':
-          v = incremental[gi] ? mean[gi]! + comp[gi]! : value[gi]! / count[gi]! + comp[gi]! / count[gi]!;
-          break;
-        case 'count':
-          v = count[gi]!;
-          break;
-        case 'stdvar':
-          v = value[gi]! / count[gi]!;
-          break;
-        case 'stddev':
-          v = Math.sqrt(value[gi]! / count[gi]!);
-          break;
-        case 'quantile':
-          v = quantileSorted(params![step]!, heaps[gi]!);
-          break;
-        case 'sum':
-          v = value[gi]! + comp[gi]!;
-          break;
-        default:
-          break;
-      }
+      const v = op === 'quantile' ? quantileSorted(params![step]!, heaps[gi]!) : acc.result(gi);
       const out = outSeries[gi]!;
       out.ts.push(ts);
       out.vs.push(v);
-      out.dropName = dropName[gi] === 1;
+      out.dropName = acc.dropName[gi] === 1;
     }
   }
   const result = outSeries.filter((s) => s.ts.length > 0);
@@ -222,6 +132,221 @@ export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Ev
   for (const s of result) total += s.ts.length;
   ev.addSamples(total);
   return { kind: 'vector', series: result };
+}
+
+/** Aggregations folded series by series when their input can be streamed. */
+const STREAMED_OPS = new Set(['sum', 'avg', 'count', 'min', 'max', 'group', 'stddev', 'stdvar']);
+
+const SUM = 0;
+const AVG = 1;
+const MAX = 2;
+const MIN = 3;
+const COUNT = 4;
+const GROUP = 5;
+const STDDEV = 6;
+const STDVAR = 7;
+const OTHER = 8;
+const FOLD_OPS: Readonly<Record<string, number>> = { sum: SUM, avg: AVG, max: MAX, min: MIN, count: COUNT, group: GROUP, stddev: STDDEV, stdvar: STDVAR };
+
+/**
+ * Running state of the simple aggregations in slots: one per group for the step-by-step fold, one
+ * per (group, step) for the streamed one. Both fold the values of a slot in input order with the
+ * same arithmetic, so they give identical results.
+ */
+class Folds {
+  seen: Uint8Array;
+  value: Float64Array;
+  mean: Float64Array;
+  count: Float64Array;
+  comp: Float64Array;
+  incremental: Uint8Array;
+  dropName: Uint8Array;
+
+  /** The operator as a small integer: the fold's switches run per value. */
+  readonly #op: number;
+
+  constructor(op: string, slots: number) {
+    this.#op = FOLD_OPS[op] ?? OTHER;
+    this.seen = new Uint8Array(slots);
+    this.value = new Float64Array(slots);
+    this.mean = new Float64Array(slots);
+    this.count = new Float64Array(slots);
+    this.comp = new Float64Array(slots);
+    this.incremental = new Uint8Array(slots);
+    this.dropName = new Uint8Array(slots);
+  }
+
+  /** Room for `slots` slots, keeping the state of the existing ones. */
+  grow(slots: number): void {
+    const g8 = (a: Uint8Array): Uint8Array => {
+      const b = new Uint8Array(slots);
+      b.set(a);
+      return b;
+    };
+    const g64 = (a: Float64Array): Float64Array => {
+      const b = new Float64Array(slots);
+      b.set(a);
+      return b;
+    };
+    this.seen = g8(this.seen);
+    this.value = g64(this.value);
+    this.mean = g64(this.mean);
+    this.count = g64(this.count);
+    this.comp = g64(this.comp);
+    this.incremental = g8(this.incremental);
+    this.dropName = g8(this.dropName);
+  }
+
+  /** The first value of a slot. */
+  first(i: number, f: number, dropName: boolean): void {
+    this.seen[i] = 1;
+    this.value[i] = f;
+    this.mean[i] = f;
+    this.count[i] = 1;
+    this.comp[i] = 0;
+    this.incremental[i] = 0;
+    this.dropName[i] = dropName ? 1 : 0;
+    switch (this.#op) {
+      case STDDEV:
+      case STDVAR:
+        this.value[i] = Number.isNaN(f) || f === Infinity || f === -Infinity ? NaN : 0;
+        break;
+      case GROUP:
+        this.value[i] = 1;
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** A further value of a slot (Prometheus's arithmetic: Kahan sums, incremental mean on overflow, Welford). */
+  next(i: number, f: number, dropName: boolean): void {
+    if (dropName) this.dropName[i] = 1;
+    const value = this.value;
+    const comp = this.comp;
+    switch (this.#op) {
+      case SUM: {
+        value[i] = kahanStep(f, value[i]!, comp[i]!);
+        comp[i] = kahan.c;
+        break;
+      }
+      case AVG: {
+        const count = this.count;
+        const mean = this.mean;
+        count[i]! += 1;
+        const n = count[i]!;
+        if (!this.incremental[i]) {
+          const nv = kahanStep(f, value[i]!, comp[i]!);
+          if (nv !== Infinity && nv !== -Infinity) {
+            value[i] = nv;
+            comp[i] = kahan.c;
+            break;
+          }
+          this.incremental[i] = 1;
+          mean[i] = value[i]! / (n - 1);
+          comp[i] = comp[i]! / (n - 1);
+        }
+        const q = (n - 1) / n;
+        mean[i] = kahanStep(f / n, q * mean[i]!, q * comp[i]!);
+        comp[i] = kahan.c;
+        break;
+      }
+      case MAX:
+        if (value[i]! < f || Number.isNaN(value[i]!)) value[i] = f;
+        break;
+      case MIN:
+        if (value[i]! > f || Number.isNaN(value[i]!)) value[i] = f;
+        break;
+      case COUNT:
+        this.count[i]! += 1;
+        break;
+      case STDDEV:
+      case STDVAR: {
+        const count = this.count;
+        const mean = this.mean;
+        count[i]! += 1;
+        const delta = f - mean[i]!;
+        mean[i]! += delta / count[i]!;
+        value[i]! += delta * (f - mean[i]!);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /** The aggregate of a slot that has seen at least one value. */
+  result(i: number): number {
+    const value = this.value;
+    const count = this.count;
+    const comp = this.comp;
+    switch (this.#op) {
+      case AVG:
+        return this.incremental[i] ? this.mean[i]! + comp[i]! : value[i]! / count[i]! + comp[i]! / count[i]!;
+      case COUNT:
+        return count[i]!;
+      case STDVAR:
+        return value[i]! / count[i]!;
+      case STDDEV:
+        return Math.sqrt(value[i]! / count[i]!);
+      case SUM:
+        return value[i]! + comp[i]!;
+      default:
+        return value[i]!;
+    }
+  }
+}
+
+/**
+ * Aggregates an input that is produced series by series (a selector, or a range function over
+ * one; see `Evaluator.streamSeries`) without holding it: each series is folded into per
+ * (group, step) slots as it arrives, so the input's step values are never stored, and series
+ * without a point at a step cost nothing there. The values of a slot are folded in input order,
+ * as the step-by-step fold does, so results are identical.
+ */
+async function streamAggregate(ev: Evaluator, op: string, g: Grouping, table: GroupTable, stream: SeriesStream): Promise<StepSeries[]> {
+  const n = ev.numSteps;
+  const start = ev.start;
+  const interval = ev.interval;
+  const groups: Labels[] = [];
+  let capacity = 16;
+  const acc = new Folds(op, capacity * n);
+  await stream((s) => {
+    const gi = table.groupOf(s.labels, groups.length);
+    if (gi === groups.length) {
+      groups.push(g.labels(s.labels));
+      if (gi >= capacity) {
+        capacity *= 2;
+        acc.grow(capacity * n);
+      }
+    }
+    const base = gi * n;
+    const ts = s.ts;
+    const vs = s.vs;
+    const seen = acc.seen;
+    for (let j = 0; j < ts.length; j++) {
+      const slot = base + (ts[j]! - start) / interval;
+      if (seen[slot]) acc.next(slot, vs[j]!, s.dropName);
+      else acc.first(slot, vs[j]!, s.dropName);
+    }
+  });
+  const out: StepSeries[] = [];
+  let total = 0;
+  for (let gi = 0; gi < groups.length; gi++) {
+    const ts: number[] = [];
+    const vs: number[] = [];
+    let dropName = false;
+    for (let step = 0, slot = gi * n; step < n; step++, slot++) {
+      if (!acc.seen[slot]) continue;
+      ts.push(start + step * interval);
+      vs.push(acc.result(slot));
+      dropName = acc.dropName[slot] === 1;
+    }
+    total += ts.length;
+    out.push({ labels: groups[gi]!, ts, vs, dropName });
+  }
+  ev.addSamples(total);
+  return out;
 }
 
 /** topk, bottomk, limitk, limit_ratio: select input elements per group and step. */

@@ -15,6 +15,7 @@ import { expandTemplate, formatFloatG } from './gofmt.js';
 import { setLabel } from './labels-util.js';
 import { mergeSameLabelsets } from './result.js';
 import type { El, EvalValue, StepSeries } from './types.js';
+import { SampleBuffer } from './samples.js';
 
 const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
 
@@ -114,11 +115,18 @@ interface RangeSeries {
   readonly labels: StepSeries['labels'];
   readonly ts: SampleArray;
   readonly vs: SampleArray;
+  /** Samples `0 … n-1` of `ts`/`vs` are the series'. */
+  readonly n: number;
   readonly dropName: boolean;
 }
 
 interface RangeSource {
-  series: RangeSeries[];
+  readonly count: number;
+  /**
+   * Series `i`; for a selector decoded into a buffer the next call reuses, so callers go through
+   * the series in order and are done with one before asking for the next.
+   */
+  series(i: number): RangeSeries;
   /** Window end for step time `ts`. */
   rangeMs: number;
   offset: number;
@@ -132,18 +140,34 @@ interface RangeSource {
 async function rangeSource(ev: Evaluator, arg: MatrixSelector | SubqueryExpr): Promise<RangeSource> {
   if (arg.kind === 'MatrixSelector') {
     const vs = arg.vectorSelector;
-    const series: RangeSeries[] = [];
-    for (const s of ev.q.data.get(vs) ?? []) {
-      const c = ev.cleanSamples(s);
-      series.push({ labels: s.labels, ts: c.ts, vs: c.vs, dropName: false });
-    }
-    return { series, rangeMs: arg.range, offset: vs.originalOffset, at: ev.resolveAt(vs.at), argExpr: arg, selectorExpr: arg };
+    const data = ev.q.data.get(vs) ?? [];
+    const buf = new SampleBuffer();
+    const series = (i: number): RangeSeries => {
+      const s = data[i]!;
+      buf.readClean(s);
+      return { labels: s.labels, ts: buf.ts, vs: buf.vs, n: buf.n, dropName: false };
+    };
+    return { count: data.length, series, rangeMs: arg.range, offset: vs.originalOffset, at: ev.resolveAt(vs.at), argExpr: arg, selectorExpr: arg };
   }
-  const res = await ev.evalSubqueryRaw(arg);
-  return { series: res.series, rangeMs: arg.range, offset: arg.originalOffset, at: ev.resolveAt(arg.at), argExpr: arg, selectorExpr: arg };
+  const res = (await ev.evalSubqueryRaw(arg)).series;
+  const series = (i: number): RangeSeries => {
+    const s = res[i]!;
+    return { labels: s.labels, ts: s.ts, vs: s.vs, n: s.ts.length, dropName: s.dropName };
+  };
+  return { count: res.length, series, rangeMs: arg.range, offset: arg.originalOffset, at: ev.resolveAt(arg.at), argExpr: arg, selectorExpr: arg };
 }
 
-async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number): Promise<StepSeries[]> {
+/**
+ * Range functions that `Evaluator.streamSeries` may evaluate series by series: one argument, a
+ * range selector (no scalar parameters, no subquery).
+ */
+export function isStreamableRangeCall(e: Call): boolean {
+  if (e.args.length !== 1 || e.func.name === 'absent_over_time' || RANGE_FUNCTIONS[e.func.name] === undefined) return false;
+  return unwrapParens(e.args[0]!).kind === 'MatrixSelector';
+}
+
+/** A range function over its range argument; with `sink`, series go there as they are made (arrays reused). */
+export async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number, sink?: (s: StepSeries) => void): Promise<StepSeries[]> {
   const name = e.func.name;
   const arg = unwrapParens(e.args[matrixIdx]!) as MatrixSelector | SubqueryExpr;
   // Scalar parameters, one value per step.
@@ -158,29 +182,23 @@ async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number): Promise
 
   const fn = RANGE_FUNCTIONS[name];
   if (!fn) ev.error(`function ${JSON.stringify(name)} is not supported over range vectors`);
-  if (name === 'quantile_over_time') {
-    // Warn once per query for an out-of-range quantile, if any series has samples.
-    const q = params[0]!;
-    const anySamples = src.series.some((s) => s.ts.length > 0);
-    if (anySamples) {
-      for (const v of q) {
-        if (Number.isNaN(v) || v < 0 || v > 1) {
-          ev.q.annos.warn(`quantile value should be between 0 and 1, got ${formatFloatG(v)}`, e.args[0]!.posRange);
-          break;
-        }
-      }
-    }
-  }
   const w: RangeWindow = { ts: [], vs: [], lo: 0, hi: 0, rangeStart: 0, rangeEnd: 0, rangeMs: src.rangeMs, evalT: 0 };
   const stepParams: number[] = new Array<number>(params.length).fill(0);
   let windowSamples = 0;
+  let anySamples = false;
   const allSteps = ev.allSteps();
-  for (const s of src.series) {
+  const vbuf: number[] = [];
+  const tbuf: number[] = [];
+  for (let si = 0; si < src.count; si++) {
     if (ev.dueForYield()) await ev.pause();
     ev.checkAbort();
+    const s = src.series(si);
+    const len = s.n;
+    if (len > 0) anySamples = true;
     // Step times stay implicit (a prefix of `allSteps`) while every step so far has a value.
     let ts: number[] | undefined;
-    const vals: number[] = [];
+    // A sink consumes each series at once, so its arrays can be reused.
+    const vals: number[] = sink !== undefined ? reuse(vbuf) : [];
     w.ts = s.ts;
     w.vs = s.vs;
     let lo = 0;
@@ -190,7 +208,7 @@ async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number): Promise
       const stepT = ev.stepTime(step);
       const ref = (src.at ?? stepT) - src.offset;
       const from = ref - src.rangeMs;
-      while (hi < s.ts.length && s.ts[hi]! <= ref) hi++;
+      while (hi < len && s.ts[hi]! <= ref) hi++;
       while (lo < hi && s.ts[lo]! <= from) lo++;
       if (hi <= lo) continue;
       w.lo = lo;
@@ -208,19 +226,30 @@ async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number): Promise
         throw err;
       }
       if (r === undefined) continue;
-      if (ts === undefined && vals.length !== step) ts = allSteps.slice(0, vals.length);
+      if (ts === undefined && vals.length !== step) ts = prefix(allSteps, vals.length, sink !== undefined ? tbuf : undefined);
       if (ts !== undefined) ts.push(stepT);
       vals.push(r);
     }
     if (vals.length > 0) {
-      ts ??= vals.length === n ? allSteps : allSteps.slice(0, vals.length);
+      ts ??= vals.length === n ? allSteps : prefix(allSteps, vals.length, sink !== undefined ? tbuf : undefined);
       ev.addSamples(ts.length);
-      out.push({ labels: s.labels, ts, vs: vals, dropName: keepName ? s.dropName : true });
+      const series: StepSeries = { labels: s.labels, ts, vs: vals, dropName: keepName ? s.dropName : true };
+      if (sink !== undefined) sink(series);
+      else out.push(series);
       if (name === 'rate' || name === 'increase') {
         const metric = metricName(s.labels);
         if (metric !== '' && !COUNTER_SUFFIXES.some((suf) => metric.endsWith(suf))) {
           ev.q.annos.info(`metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(metric)}`, e.args[0]!.posRange);
         }
+      }
+    }
+  }
+  if (name === 'quantile_over_time' && anySamples) {
+    // Warned once per query for an out-of-range quantile, if any series has samples.
+    for (const v of params[0]!) {
+      if (Number.isNaN(v) || v < 0 || v > 1) {
+        ev.q.annos.warn(`quantile value should be between 0 and 1, got ${formatFloatG(v)}`, e.args[0]!.posRange);
+        break;
       }
     }
   }
@@ -230,15 +259,29 @@ async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number): Promise
   return out;
 }
 
+function reuse(a: number[]): number[] {
+  a.length = 0;
+  return a;
+}
+
+/** The first `n` of `steps`, in `into` (reused) when given. */
+function prefix(steps: number[], n: number, into: number[] | undefined): number[] {
+  if (into === undefined) return steps.slice(0, n);
+  into.length = 0;
+  for (let i = 0; i < n; i++) into.push(steps[i]!);
+  return into;
+}
+
 function absentOverTime(ev: Evaluator, src: RangeSource, e: Call): StepSeries[] {
   const n = ev.numSteps;
   const found = new Uint8Array(n);
-  for (const s of src.series) {
+  for (let si = 0; si < src.count; si++) {
+    const s = src.series(si);
     let lo = 0;
     let hi = 0;
     for (let step = 0; step < n; step++) {
       const ref = (src.at ?? ev.stepTime(step)) - src.offset;
-      while (hi < s.ts.length && s.ts[hi]! <= ref) hi++;
+      while (hi < s.n && s.ts[hi]! <= ref) hi++;
       while (lo < hi && s.ts[lo]! <= ref - src.rangeMs) lo++;
       if (hi > lo) found[step] = 1;
     }

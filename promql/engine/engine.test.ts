@@ -139,6 +139,34 @@ describe('vector matching errors', () => {
   });
 });
 
+describe('aggregations folded as their input is produced', () => {
+  const st = storage({
+    'c_total{i="1",g="a"}': [[0, 0], [60 * S, 60], [120 * S, 30], [180 * S, 90]],
+    'c_total{i="2",g="a"}': [[0, 1e16], [60 * S, 1e16 + 4], [120 * S, 1e16 + 8], [180 * S, 1e16 + 12]],
+    'c_total{i="3",g="b"}': [[60 * S, 5], [120 * S, 7]],
+    'd_total{i="1",g="a"}': [[0, 1], [60 * S, 2], [120 * S, 3], [180 * S, 4]],
+  });
+
+  it('give what the same aggregation of the materialized input gives, at every step', async () => {
+    for (const op of ['sum', 'avg', 'count', 'min', 'max', 'group', 'stddev', 'stdvar']) {
+      for (const inner of ['rate(c_total[2m])', 'c_total', 'max_over_time(c_total[90s])']) {
+        const streamed = await engine().rangeQuery(st, `${op} by (g) (${inner})`, 0, 180 * S, 30 * S);
+        // Wrapping the input in a binary operation makes it a materialized vector.
+        const held = await engine().rangeQuery(st, `${op} by (g) (${inner} * 1)`, 0, 180 * S, 30 * S);
+        expect(streamed.value, `${op} ${inner}`).toEqual(held.value);
+      }
+    }
+  });
+
+  it('still reject series that collide once the metric name is dropped', async () => {
+    const err = await engine()
+      .instantQuery(st, 'sum(rate({__name__=~"c_total|d_total", i="1"}[2m]))', 180 * S)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QueryExecutionError);
+    expect((err as Error).message).toBe('vector cannot contain metrics with the same labelset');
+  });
+});
+
 describe('aggregations', () => {
   const st = storage({
     'v{i="1"}': [[0, 1]],

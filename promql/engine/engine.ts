@@ -4,12 +4,13 @@
  * like Prometheus's API expects it.
  */
 import { labelsCompare } from '../../model/labels.js';
-import type { Queryable, Querier, Series } from '../../storage/metrics/interface.js';
+import type { Queryable, Querier } from '../../storage/metrics/interface.js';
 import type { Expr, VectorSelector } from '../parser/index.js';
 import { parseExpr, typeOf } from '../parser/index.js';
 import { Annotations } from './annotations.js';
 import { QueryCanceledError, QueryTimeoutError, QueryTypeError, StorageError } from './errors.js';
-import { Evaluator, type LoadedSeries, type QueryContext } from './evaluator.js';
+import { Evaluator, type QueryContext } from './evaluator.js';
+import { loadedSeries, type LoadedSeries } from './samples.js';
 import { cleanupNames } from './result.js';
 import type { EvalValue } from './types.js';
 import type { MatrixSeries, QueryResult, QueryValue, VectorSample } from './values.js';
@@ -161,33 +162,39 @@ export class Engine {
     deadline: number,
   ): Promise<QueryResult> {
     const ranges = selectorRanges(expr, start, end, this.lookbackDeltaMs);
-    const data = await this.#load(queryable, ranges, step, signal);
-    const q: QueryContext = {
-      query,
-      annos: new Annotations(query),
-      data,
-      lookbackMs: this.lookbackDeltaMs,
-      noStepSubqueryIntervalMs: this.noStepSubqueryIntervalMs,
-      maxSamples: this.maxSamples,
-      signal,
-      deadline,
-      queryStart: start,
-      queryEnd: end,
-      queryStep: step,
-      currentSamples: 0,
-      ticks: 0,
-      lastYield: Date.now(),
-      delayedNameRemoval: this.delayedNameRemoval,
-    };
-    const ev = new Evaluator(q, start, end, step > 0 ? step : 1);
-    const v = await ev.eval(expr);
-    const value = shape(ev, v, step > 0);
-    return { value, warnings: q.annos.warnings, infos: q.annos.infos };
+    // Samples are decoded as nodes consume them (see `samples.ts`), so the querier stays open
+    // until evaluation is done.
+    const querier = ranges.size === 0 ? undefined : await this.#open(queryable, ranges, signal);
+    try {
+      const data = querier === undefined ? new Map<VectorSelector, LoadedSeries[]>() : await this.#select(querier, ranges, step, signal);
+      const q: QueryContext = {
+        query,
+        annos: new Annotations(query),
+        data,
+        lookbackMs: this.lookbackDeltaMs,
+        noStepSubqueryIntervalMs: this.noStepSubqueryIntervalMs,
+        maxSamples: this.maxSamples,
+        signal,
+        deadline,
+        queryStart: start,
+        queryEnd: end,
+        queryStep: step,
+        currentSamples: 0,
+        ticks: 0,
+        lastYield: Date.now(),
+        delayedNameRemoval: this.delayedNameRemoval,
+      };
+      const ev = new Evaluator(q, start, end, step > 0 ? step : 1);
+      const v = await ev.eval(expr);
+      const value = shape(ev, v, step > 0);
+      return { value, warnings: q.annos.warnings, infos: q.annos.infos };
+    } finally {
+      await querier?.close();
+    }
   }
 
-  async #load(queryable: Queryable, ranges: Map<VectorSelector, [number, number]>, step: number, signal: AbortSignal): Promise<Map<VectorSelector, LoadedSeries[]>> {
-    const data = new Map<VectorSelector, LoadedSeries[]>();
-    if (ranges.size === 0) return data;
+  /** One querier over the union of every selector's range. */
+  async #open(queryable: Queryable, ranges: Map<VectorSelector, [number, number]>, signal: AbortSignal): Promise<Querier> {
     let mint = Infinity;
     let maxt = -Infinity;
     for (const [lo, hi] of ranges.values()) {
@@ -195,81 +202,39 @@ export class Engine {
       maxt = Math.max(maxt, hi);
     }
     signal.throwIfAborted();
-    let querier: Querier;
     try {
-      querier = await queryable.querier(mint, maxt);
+      return await queryable.querier(mint, maxt);
     } catch (err) {
       if (signal.aborted) throw signal.reason;
       throw new StorageError(`opening querier: ${(err as Error).message}`, { cause: err });
     }
-    try {
-      await Promise.all(
-        [...ranges].map(async ([vs, [lo, hi]]) => {
-          let series;
-          try {
-            series = await querier.select(vs.matchers, { start: lo, end: hi, ...(step > 0 ? { step } : {}) }, signal);
-          } catch (err) {
-            if (signal.aborted) throw signal.reason;
-            throw new StorageError(`expanding series: ${(err as Error).message}`, { cause: err });
-          }
-          const loaded: LoadedSeries[] = [];
-          const pool = new ColumnPool();
-          for (const s of series) loaded.push(readSeries(s, lo, hi, pool));
-          loaded.sort((a, b) => labelsCompare(a.labels, b.labels));
-          data.set(vs, loaded);
-        }),
-      );
-    } finally {
-      await querier.close();
-    }
+  }
+
+  async #select(querier: Querier, ranges: Map<VectorSelector, [number, number]>, step: number, signal: AbortSignal): Promise<Map<VectorSelector, LoadedSeries[]>> {
+    const data = new Map<VectorSelector, LoadedSeries[]>();
+    await Promise.all(
+      [...ranges].map(async ([vs, [lo, hi]]) => {
+        let series;
+        try {
+          series = await querier.select(vs.matchers, { start: lo, end: hi, ...(step > 0 ? { step } : {}) }, signal);
+        } catch (err) {
+          if (signal.aborted) throw signal.reason;
+          throw new StorageError(`expanding series: ${(err as Error).message}`, { cause: err });
+        }
+        const loaded: LoadedSeries[] = series.map((s) => loadedSeries(s, lo, hi));
+        if (querier.sortedSelect !== true && !sortedByLabels(loaded)) loaded.sort((a, b) => labelsCompare(a.labels, b.labels));
+        data.set(vs, loaded);
+      }),
+    );
     signal.throwIfAborted();
     return data;
   }
 }
 
-/** Samples per block of a {@link ColumnPool}. */
-const POOL_BLOCK = 1 << 16;
-
-/**
- * Hands out the sample arrays of one selector's series as views into shared `Float64Array`
- * blocks: two allocations per ~64k samples instead of two growing arrays per series, and the
- * data lives off the V8 heap, so the garbage collector never copies samples (growing `number[]`s
- * made GC a fifth of query time).
- */
-class ColumnPool {
-  ts = new Float64Array(0);
-  vs = new Float64Array(0);
-  off = 0;
-
-  /** Makes room for `n` samples at `off`. */
-  reserve(n: number): void {
-    if (this.off + n <= this.ts.length) return;
-    const size = Math.max(POOL_BLOCK, n);
-    this.ts = new Float64Array(size);
-    this.vs = new Float64Array(size);
-    this.off = 0;
-  }
-}
-
-/** Copies a series' samples in `[lo, hi]` into arrays (kept out of async code so it optimizes). */
-function readSeries(s: Series, lo: number, hi: number, pool: ColumnPool): LoadedSeries {
-  if (s.readInto !== undefined && s.sampleCapacity !== undefined) {
-    pool.reserve(s.sampleCapacity());
-    const start = pool.off;
-    const end = s.readInto(lo, hi, pool.ts, pool.vs, start);
-    pool.off = end;
-    return { labels: s.labels, ts: pool.ts.subarray(start, end), vs: pool.vs.subarray(start, end) };
-  }
-  const ts: number[] = [];
-  const vs: number[] = [];
-  for (const smp of s.samples()) {
-    const t = smp.t;
-    if (t < lo) continue;
-    if (t > hi) break;
-    ts.push(t);
-    vs.push(smp.v);
-  }
-  return { labels: s.labels, ts: Float64Array.from(ts), vs: Float64Array.from(vs) };
+/** Storage usually returns series sorted already; checking is linear, sorting is not. */
+function sortedByLabels(xs: readonly LoadedSeries[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (labelsCompare(xs[i - 1]!.labels, xs[i]!.labels) > 0) return false;
+  return true;
 }
 
 /** The time range each selector must load, covering lookback, ranges, offsets, `@` and subqueries. */

@@ -12,22 +12,13 @@ import { isStaleNaN } from '../../model/stale.js';
 import type { El, EvalValue, StepSeries } from './types.js';
 import { evalAggregate } from './aggregate.js';
 import { evalBinary } from './binop.js';
-import { evalCall } from './call.js';
+import { evalCall, evalRangeCall, isStreamableRangeCall } from './call.js';
 import { cachedLabelsKey, dropMetadata } from './labels-util.js';
 import { mergeSameLabelsets } from './result.js';
-import { isRangeCall } from './ast-util.js';
+import { isRangeCall, unwrapParens } from './ast-util.js';
+import { SampleBuffer, type LoadedSeries } from './samples.js';
 
-/**
- * Raw samples of one selected series, stale markers included. Typed arrays (often views into a
- * block shared by the selector's series) keep sample data off the garbage-collected heap.
- */
-export interface LoadedSeries {
-  readonly labels: Labels;
-  readonly ts: Float64Array;
-  readonly vs: Float64Array;
-  /** The same samples without stale markers, computed on first use by a range selector. */
-  clean?: { ts: Float64Array; vs: Float64Array };
-}
+export type { LoadedSeries } from './samples.js';
 
 /** State shared by the evaluators of one query (the top level and its subqueries). */
 export interface QueryContext {
@@ -55,6 +46,16 @@ export interface QueryContext {
    * until the end. Off (Prometheus's default) drops it as soon as a node produces the series.
    */
   readonly delayedNameRemoval: boolean;
+}
+
+/** Receives series one at a time; the series is only valid during the call. */
+export type SeriesSink = (s: StepSeries) => void;
+/** Evaluates an expression, handing its series to `sink` instead of returning them. */
+export type SeriesStream = (sink: SeriesSink) => Promise<void>;
+
+function reuse(a: number[]): number[] {
+  a.length = 0;
+  return a;
 }
 
 /** How long evaluation may hold the event loop before yielding. */
@@ -241,7 +242,7 @@ export class Evaluator {
    * `(t - lookback, t]`, unless it is a stale marker. With `timestampValues` the value is the
    * sample's timestamp in seconds (for `timestamp(selector)`).
    */
-  async evalVectorSelector(vs: VectorSelector, timestampValues: boolean): Promise<StepSeries[]> {
+  async evalVectorSelector(vs: VectorSelector, timestampValues: boolean, sink?: SeriesSink): Promise<StepSeries[]> {
     const data = this.q.data.get(vs) ?? [];
     const at = this.resolveAt(vs.at);
     const offset = vs.originalOffset;
@@ -249,14 +250,19 @@ export class Evaluator {
     const out: StepSeries[] = [];
     const n = this.numSteps;
     const allSteps = this.allSteps();
+    const buf = new SampleBuffer();
+    const vbuf: number[] = [];
     for (const s of data) {
       if (this.dueForYield()) await this.pause();
       this.tick();
       // Step times stay implicit (`allSteps`) until the first step without a point.
       let ts: number[] | undefined;
-      const vals: number[] = [];
-      const st = s.ts;
-      const sv = s.vs;
+      // A sink consumes each series at once, so its arrays can be reused.
+      const vals: number[] = sink !== undefined ? reuse(vbuf) : [];
+      buf.read(s);
+      const st = buf.ts;
+      const sv = buf.vs;
+      const len = buf.n;
       let cur = -1; // Index of the last sample with t <= refTime.
       for (let i = 0; i < n; i++) {
         const stepT = this.start + i * this.interval;
@@ -270,7 +276,7 @@ export class Evaluator {
           }
           v = timestampValues ? st[cur]! / 1000 : sv[cur]!;
         } else {
-          while (cur + 1 < st.length && st[cur + 1]! <= ref) cur++;
+          while (cur + 1 < len && st[cur + 1]! <= ref) cur++;
           const t = cur < 0 ? 0 : st[cur]!;
           if (cur < 0 || t <= ref - lookback || isStaleNaN(sv[cur]!)) {
             ts ??= allSteps.slice(0, vals.length);
@@ -284,36 +290,64 @@ export class Evaluator {
       if (vals.length > 0) {
         ts ??= allSteps;
         this.addSamples(ts.length);
-        out.push({ labels: s.labels, ts, vs: vals, dropName: false });
+        const series: StepSeries = { labels: s.labels, ts, vs: vals, dropName: false };
+        if (sink !== undefined) sink(series);
+        else out.push(series);
       }
     }
     return out;
   }
 
-  /** Samples of a range selector without stale markers. */
-  cleanSamples(s: LoadedSeries): { ts: Float64Array; vs: Float64Array } {
-    if (s.clean) return s.clean;
-    let stale = false;
-    for (const v of s.vs) if (isStaleNaN(v)) {
-      stale = true;
-      break;
+  /**
+   * The series of `e` one at a time, for a consumer that folds them as they come (aggregations):
+   * a selector, or a range function of one range selector. Returns undefined for any other
+   * expression. Each series handed to the sink is valid only during the call. Everything else is
+   * as `eval` would have it: the same series, names dropped the same way, samples counted alike.
+   */
+  streamSeries(e: Expr): SeriesStream | undefined {
+    const u = unwrapParens(e);
+    if (u.kind === 'VectorSelector') {
+      return async (sink) => {
+        if (this.dueForYield()) await this.pause();
+        this.checkAbort();
+        await this.evalVectorSelector(u, false, sink);
+      };
     }
-    if (!stale) {
-      s.clean = { ts: s.ts, vs: s.vs };
-      return s.clean;
-    }
-    const ts = new Float64Array(s.ts.length);
-    const vs = new Float64Array(s.vs.length);
-    let n = 0;
-    for (let i = 0; i < s.ts.length; i++) {
-      if (!isStaleNaN(s.vs[i]!)) {
-        ts[n] = s.ts[i]!;
-        vs[n] = s.vs[i]!;
-        n++;
+    if (u.kind !== 'Call' || !isStreamableRangeCall(u)) return undefined;
+    return async (sink) => {
+      if (this.dueForYield()) await this.pause();
+      this.checkAbort();
+      if (this.q.delayedNameRemoval) {
+        await evalRangeCall(this, u, 0, sink);
+        return;
       }
-    }
-    s.clean = { ts: ts.subarray(0, n), vs: vs.subarray(0, n) };
-    return s.clean;
+      // As `#dropNamesNow` in strict mode: names go now, and a collision is an error (raised once
+      // the whole input is evaluated, as there). Series of one metric name that lose just that
+      // label cannot collide, which spares building keys in the common case.
+      const sel = (unwrapParens(u.args[0]!) as MatrixSelector).vectorSelector;
+      const oneName = sel.matchers.some((m) => m.name === '__name__' && m.type === '=' && m.value !== '');
+      const labelSets: Labels[] = [];
+      let dropped = false;
+      let mayCollide = !oneName;
+      await evalRangeCall(this, u, 0, (s) => {
+        if (s.dropName) {
+          const before = s.labels.length;
+          s.labels = dropMetadata(s.labels);
+          s.dropName = false;
+          dropped = true;
+          if (s.labels.length !== before - 1) mayCollide = true;
+        }
+        labelSets.push(s.labels);
+        sink(s);
+      });
+      if (!dropped || !mayCollide) return;
+      const keys = new Set<string>();
+      for (const ls of labelSets) {
+        const k = cachedLabelsKey(ls);
+        if (keys.has(k)) this.error('vector cannot contain metrics with the same labelset');
+        keys.add(k);
+      }
+    };
   }
 
   /**
@@ -325,11 +359,12 @@ export class Evaluator {
     const at = this.resolveAt(vs.at);
     const ref = (at ?? this.start) - vs.originalOffset;
     const out: StepSeries[] = [];
+    const c = new SampleBuffer();
     for (const s of this.q.data.get(vs) ?? []) {
-      const c = this.cleanSamples(s);
+      c.readClean(s);
       const ts: number[] = [];
       const vals: number[] = [];
-      for (let i = 0; i < c.ts.length; i++) {
+      for (let i = 0; i < c.n; i++) {
         const t = c.ts[i]!;
         if (t > ref - ms.range && t <= ref) {
           ts.push(t);

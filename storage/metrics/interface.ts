@@ -76,6 +76,8 @@ export interface SelectHints {
 
 /** A read view over [mint, maxt] (inclusive, milliseconds). Callers must `close()` it. */
 export interface Querier {
+  /** True when `select` returns series sorted by labels, so callers need not sort or check. */
+  readonly sortedSelect?: boolean;
   select(matchers: readonly Matcher[], hints?: SelectHints, signal?: AbortSignal): Promise<Series[]>;
   labelNames(matchers?: readonly Matcher[]): Promise<string[]>;
   labelValues(name: string, matchers?: readonly Matcher[]): Promise<string[]>;

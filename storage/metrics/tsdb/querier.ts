@@ -5,6 +5,7 @@ import { labelsCompare, type Labels } from '../../../model/labels.js';
 import type { Matcher } from '../../../model/matcher.js';
 import type { Querier, Sample, SelectHints, Series } from '../interface.js';
 import type { ChunkReader } from './chunk/xor.js';
+import { wasmXorDecoder } from './chunk/xor-wasm.js';
 import type { Head } from './head.js';
 import type { MemSeries } from './series.js';
 
@@ -92,12 +93,14 @@ class HeadSeries implements Series {
     const mint = Math.max(lo, this.mint);
     const maxt = Math.min(hi, this.maxt);
     if (mint > maxt) return k;
+    if (wasmXorDecoder !== undefined) return wasmXorDecoder.decode(this.chunks, mint, maxt, ts, vs, k);
     for (const c of this.chunks) k = c.decodeInto(mint, maxt, ts, vs, k);
     return k;
   }
 }
 
 export class HeadQuerier implements Querier {
+  readonly sortedSelect = true;
   readonly #head: Head;
   readonly #mint: number;
   readonly #maxt: number;

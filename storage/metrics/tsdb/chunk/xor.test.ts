@@ -4,6 +4,7 @@ import { STALE_NAN, isStaleNaN } from '../../../../model/stale.js';
 import { ChunkArena } from './arena.js';
 import { BitReader, BitWriter } from './bstream.js';
 import { SealedChunk, XorChunk, type ChunkReader } from './xor.js';
+import { WasmXorDecoder } from './xor-wasm.js';
 
 const f64 = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
@@ -126,6 +127,50 @@ describe('XorChunk', () => {
             expect(Array.from(gotT.subarray(1, end))).toEqual(wantT);
             expect(Array.from(gotV.subarray(1, end), bits)).toEqual(wantV);
           }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('the WebAssembly decoder yields what the iterator yields, over several chunks at once', () => {
+    const wasm = new WasmXorDecoder();
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 400 }).chain((n) => fc.tuple(timestamps(n), fc.array(values, { minLength: n, maxLength: n }), fc.integer({ min: 1, max: 130 }), fc.nat(n), fc.nat(n))),
+        ([ts, vs, perChunk, a, b]) => {
+          const arena = new ChunkArena(4096);
+          const chunks: ChunkReader[] = [];
+          let c = new XorChunk();
+          ts.forEach((t, i) => {
+            if (c.numSamples === perChunk) {
+              chunks.push(c.seal(arena));
+              c = new XorChunk();
+            }
+            c.append(t, vs[i]!);
+          });
+          // The open chunk as queries see it: a snapshot of its live buffer.
+          chunks.push(c.snapshot());
+          const lo = ts[Math.min(a, b, ts.length - 1)]! - (a % 2);
+          const hi = ts[Math.min(Math.max(a, b), ts.length - 1)]! + (b % 2);
+          const wantT: number[] = [];
+          const wantV: string[] = [];
+          for (const r of chunks) {
+            const it = r.iterator();
+            while (it.next()) {
+              if (it.t >= lo && it.t <= hi) {
+                wantT.push(it.t);
+                wantV.push(bits(it.v));
+              }
+            }
+          }
+          const gotT = new Float64Array(ts.length + 1).fill(-1);
+          const gotV = new Float64Array(ts.length + 1);
+          const end = wasm.decode(chunks, lo, hi, gotT, gotV, 1);
+          expect(end).toBe(wantT.length + 1);
+          expect(gotT[0]).toBe(-1);
+          expect(Array.from(gotT.subarray(1, end))).toEqual(wantT);
+          expect(Array.from(gotV.subarray(1, end), bits)).toEqual(wantV);
         },
       ),
       { numRuns: 500 },
