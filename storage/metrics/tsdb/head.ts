@@ -8,6 +8,7 @@ import type { Matcher } from '../../../model/matcher.js';
 import { AppendError, type Appender } from '../interface.js';
 import { HeadAppender } from './appender.js';
 import { ChunkArena } from './chunk/arena.js';
+import { OpenChunkPool } from './chunk/pool.js';
 import { SAMPLES_PER_CHUNK, SealedChunk, XorChunk } from './chunk/xor.js';
 import { MemPostings } from './mempostings.js';
 import type { Postings } from './postings.js';
@@ -77,7 +78,7 @@ export class Head implements ChunkEnv {
   readonly #byRef = new Map<number, MemSeries>();
   readonly index = new MemPostings();
   readonly sealedArena = new ChunkArena();
-  readonly openArena = new ChunkArena();
+  readonly openPool = new OpenChunkPool();
   #nextRef = 1;
   /** Lower bound set by truncation: nothing before it may be appended any more. */
   #truncatedBefore = -Infinity;
@@ -209,7 +210,7 @@ export class Head implements ChunkEnv {
     if (s.head !== null) s.chunks.push(s.head.seal(this.sealedArena));
     s.head = null;
     if (open) {
-      s.head = XorChunk.fromBytes(bytes, numSamples, this.openArena);
+      s.head = XorChunk.fromBytes(bytes, numSamples, this.openPool);
       s.headEnd = (Math.floor(minT / this.chunkRangeMs) + 1) * this.chunkRangeMs;
     } else {
       const slab = this.sealedArena.copy(bytes, bytes.byteLength);

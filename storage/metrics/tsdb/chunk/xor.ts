@@ -16,7 +16,7 @@
  * Values round-trip bit-exactly (NaN payloads, -0), which staleness markers depend on.
  */
 import type { ChunkArena } from './arena.js';
-import { BitReader, BitWriter } from './bstream.js';
+import { BitReader, BitWriter, type ByteAllocator } from './bstream.js';
 
 const TWO32 = 0x1_0000_0000;
 
@@ -161,12 +161,12 @@ export class XorChunk implements ChunkReader {
   #trailing = 0;
 
   /** `arena`, when given, supplies the growing buffer (avoids one ArrayBuffer per open chunk). */
-  constructor(initialBytes = 16, arena?: ChunkArena) {
+  constructor(initialBytes = 16, arena?: ByteAllocator) {
     this.#w = new BitWriter(initialBytes, arena);
   }
 
   /** Rebuilds an appendable chunk from encoded bytes, e.g. the open chunk saved by a checkpoint. */
-  static fromBytes(bytes: Uint8Array, numSamples: number, arena?: ChunkArena): XorChunk {
+  static fromBytes(bytes: Uint8Array, numSamples: number, arena?: ByteAllocator): XorChunk {
     const c = new XorChunk(Math.max(16, bytes.byteLength), arena);
     const it = new XorIterator(bytes, numSamples);
     while (it.next()) c.append(it.t, it.v);
@@ -186,7 +186,8 @@ export class XorChunk implements ChunkReader {
   }
 
   get bytes(): Uint8Array {
-    return this.#w.buffer.subarray(0, this.size);
+    const off = this.#w.byteOffset;
+    return this.#w.buffer.subarray(off, off + this.size);
   }
 
   /** Bytes actually reserved in memory, growth slack included. */
@@ -268,24 +269,35 @@ export class XorChunk implements ChunkReader {
     writeShifted(w, xh, xl, trailing, sig);
   }
 
-  /** Freezes the chunk into an exact-size copy placed in `arena`. */
+  /**
+   * Freezes the chunk into an exact-size copy placed in `arena` and hands the growing buffer back
+   * to its allocator; this chunk must not be used afterwards.
+   */
   seal(arena: ChunkArena): SealedChunk {
     const size = this.size;
-    const slab = arena.copy(this.#w.buffer, size);
-    return new SealedChunk(slab, arena.lastOffset, size, this.#n, this.#minT, this.#t);
+    const w = this.#w;
+    const slab = arena.copy(w.buffer, size, w.byteOffset);
+    const sealed = new SealedChunk(slab, arena.lastOffset, size, this.#n, this.#minT, this.#t);
+    w.release();
+    return sealed;
+  }
+
+  /** Hands the buffer back to its allocator (the chunk was dropped); must not be used afterwards. */
+  discard(): void {
+    this.#w.release();
   }
 
   /** A read-only view of the samples appended so far; shares the live buffer (see `MemSeries.chunksIn`). */
   snapshot(): SealedChunk {
-    return new SealedChunk(this.#w.buffer, 0, this.size, this.#n, this.#minT, this.#t);
+    return new SealedChunk(this.#w.buffer, this.#w.byteOffset, this.size, this.#n, this.#minT, this.#t);
   }
 
   iterator(): XorIterator {
-    return new XorIterator(this.#w.buffer, this.#n);
+    return new XorIterator(this.#w.buffer, this.#n, this.#w.byteOffset);
   }
 
   decodeInto(lo: number, hi: number, ts: Float64Array, vs: Float64Array, k: number): number {
-    return decodeXorInto(this.#w.buffer, 0, this.#n, lo, hi, ts, vs, k);
+    return decodeXorInto(this.#w.buffer, this.#w.byteOffset, this.#n, lo, hi, ts, vs, k);
   }
 }
 
