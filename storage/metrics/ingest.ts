@@ -204,7 +204,8 @@ export async function ingestColumns(appendable: Appendable, batch: ColumnarBatch
       if (known !== undefined) known.ref = ref;
       else {
         const key = batch.keys[i];
-        if (key !== undefined) cache.set(key, (known = { labels: ls, ref }));
+        // The stored label set rather than `ls`: one copy per series instead of two.
+        if (key !== undefined) cache.set(key, (known = { labels: app.storedLabels?.(ref) ?? ls, ref }));
       }
     }
     await app.commit();

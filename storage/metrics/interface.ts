@@ -27,6 +27,11 @@ export interface AppendOptions {
  */
 export interface Appender {
   append(ref: SeriesRef, labels: Labels, t: number, v: number, opts?: AppendOptions): SeriesRef;
+  /**
+   * Optional: the label set storage keeps for a ref this appender returned (shared with the
+   * index), so a caller remembering series can hold that instead of a copy of its own.
+   */
+  storedLabels?(ref: SeriesRef): Labels | undefined;
   commit(): Promise<void>;
   rollback(): Promise<void>;
 }

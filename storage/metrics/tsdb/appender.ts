@@ -83,6 +83,10 @@ export class HeadAppender implements Appender {
     return s.ref;
   }
 
+  storedLabels(ref: SeriesRef): Labels | undefined {
+    return this.#head.byRef(ref)?.labels;
+  }
+
   #grow(): void {
     const ts = new Float64Array(this.#ts.length * 2);
     ts.set(this.#ts);
