@@ -250,7 +250,7 @@ export class Head implements ChunkEnv {
    * Validates, logs and applies one batch. Samples that a concurrent commit made out of order, or
    * that fell behind retention since `append`, are dropped and counted, as Prometheus does.
    */
-  commitBatch(series: readonly MemSeries[], ts: Float64Array, vs: Float64Array, n: number): void {
+  commitBatch(runSeries: readonly MemSeries[], runEnds: readonly number[], ts: Float64Array, vs: Float64Array, n: number): void {
     const minValid = this.minValidTime();
     if (this.#commitRefs.length < n) {
       const size = Math.max(n, 2 * this.#commitRefs.length);
@@ -262,40 +262,42 @@ export class Head implements ChunkEnv {
     const refs = this.#commitRefs;
     const ats = this.#commitTs;
     const avs = this.#commitVs;
-    const accepted: MemSeries[] = [];
-    // Index of the last accepted sample per series, so later samples compare against the batch.
+    // Accepted samples as runs too, applied a run at a time.
+    const okSeries: MemSeries[] = [];
+    const okEnds: number[] = [];
+    // Index of the last accepted sample per series, so later samples compare against the batch
+    // (a series may have several runs).
     const last = new Map<MemSeries, number>();
-    // `last`'s entry for the previous sample's series, kept aside (and written back when the series
-    // changes): batches hold each series' samples in a row, so this saves a Map lookup per sample.
-    let memo: MemSeries | undefined;
-    let memoIndex = -1;
     let k = 0;
-    for (let i = 0; i < n; i++) {
-      const s = series[i]!;
-      const t = ts[i]!;
-      const v = vs[i]!;
-      const li = s === memo ? memoIndex : last.get(s);
-      const lt = li === undefined ? s.lastT : ats[li]!;
-      if (t < minValid) {
-        this.#rejectedAtCommit++;
-        continue;
+    for (let r = 0, i = 0; r < runSeries.length; r++) {
+      const s = runSeries[r]!;
+      const end = runEnds[r]!;
+      let li = last.get(s);
+      const k0 = k;
+      for (; i < end; i++) {
+        const t = ts[i]!;
+        const v = vs[i]!;
+        const lt = li === undefined ? s.lastT : ats[li]!;
+        if (t < minValid) {
+          this.#rejectedAtCommit++;
+          continue;
+        }
+        if (t <= lt) {
+          const lv = li === undefined ? s.lastV : avs[li]!;
+          if (t !== lt || !float64BitsEqual(v, lv)) this.#rejectedAtCommit++;
+          continue;
+        }
+        refs[k] = s.ref;
+        ats[k] = t;
+        avs[k] = v;
+        li = k;
+        k++;
       }
-      if (t <= lt) {
-        const lv = li === undefined ? s.lastV : avs[li]!;
-        if (t !== lt || !float64BitsEqual(v, lv)) this.#rejectedAtCommit++;
-        continue;
+      if (k > k0) {
+        last.set(s, k - 1);
+        okSeries.push(s);
+        okEnds.push(k);
       }
-      refs[k] = s.ref;
-      ats[k] = t;
-      avs[k] = v;
-      accepted.push(s);
-      if (s !== memo) {
-        if (memo !== undefined) last.set(memo, memoIndex);
-        if (li === undefined) last.set(s, k);
-        memo = s;
-      }
-      memoIndex = k;
-      k++;
     }
     if (k === 0) return;
     if (this.log !== undefined) {
@@ -305,7 +307,11 @@ export class Head implements ChunkEnv {
       this.log.logSamples(refs, ats, avs, k);
     }
     for (const s of last.keys()) s.logged = true;
-    for (let i = 0; i < k; i++) accepted[i]!.append(ats[i]!, avs[i]!, this);
+    for (let r = 0, from = 0; r < okSeries.length; r++) {
+      const to = okEnds[r]!;
+      okSeries[r]!.appendRange(ats, avs, from, to, this);
+      from = to;
+    }
     this.#numSamples += k;
   }
 
