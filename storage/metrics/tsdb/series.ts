@@ -59,7 +59,7 @@ export class MemSeries {
       const t = ts[i]!;
       let h = this.head;
       if (h === null || h.numSamples >= env.samplesPerChunk || t >= this.headEnd) h = this.#cut(h, t, env);
-      h.append(t, vs[i]!);
+      h.appendFrom(ts, vs, i);
     }
     this.lastT = ts[to - 1]!;
     this.lastV = vs[to - 1]!;

@@ -21,6 +21,9 @@ import { BitReader, BitWriter, type ByteAllocator } from './bstream.js';
 const TWO32 = 0x1_0000_0000;
 
 const f64 = new Float64Array(1);
+/** One-sample columns for `XorChunk.append`. */
+const ONE_T = new Float64Array(1);
+const ONE_V = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
 function clz64(hi: number, lo: number): number {
@@ -201,9 +204,22 @@ export class XorChunk implements ChunkReader {
   }
 
   append(t: number, v: number): void {
-    f64[0] = v;
-    const hi = u32[1]!;
-    const lo = u32[0]!;
+    ONE_T[0] = t;
+    ONE_V[0] = v;
+    this.appendFrom(ONE_T, ONE_V, 0);
+  }
+
+  /**
+   * `append(ts[i], vs[i])`. Bulk appends come through here: a float passed to a call that is not
+   * inlined is boxed into a heap number, which per sample was most of what ingest allocated. For
+   * the same reason the value's 32-bit halves travel as signed integers (always small integers),
+   * the bit writer only looking at their bits.
+   */
+  appendFrom(ts: Float64Array, vs: Float64Array, i: number): void {
+    const t = ts[i]!;
+    f64[0] = vs[i]!;
+    const hi = u32[1]! | 0;
+    const lo = u32[0]! | 0;
     const w = this.#w;
     if (this.#n === 0) {
       writeUvarint(w, zigzag(t));
@@ -239,8 +255,8 @@ export class XorChunk implements ChunkReader {
     }
     this.#t = t;
     // Signed form keeps them small integers (SMIs) instead of boxed heap numbers.
-    this.#vHi = hi | 0;
-    this.#vLo = lo | 0;
+    this.#vHi = hi;
+    this.#vLo = lo;
     this.#n++;
   }
 
@@ -257,7 +273,7 @@ export class XorChunk implements ChunkReader {
     if (leading > 31) leading = 31; // the field is 5 bits wide
     if (this.#leading !== 0xff && leading >= this.#leading && trailing >= this.#trailing) {
       w.writeBits(0b10, 2);
-      writeShifted(w, xh, xl, this.#trailing, 64 - this.#leading - this.#trailing);
+      writeShifted(w, xh | 0, xl | 0, this.#trailing, 64 - this.#leading - this.#trailing);
       return;
     }
     this.#leading = leading;
@@ -266,7 +282,7 @@ export class XorChunk implements ChunkReader {
     w.writeBits(0b11, 2);
     w.writeBits(leading, 5);
     w.writeBits(sig & 63, 6); // 64 meaningful bits is encoded as 0
-    writeShifted(w, xh, xl, trailing, sig);
+    writeShifted(w, xh | 0, xl | 0, trailing, sig);
   }
 
   /**
@@ -301,14 +317,15 @@ export class XorChunk implements ChunkReader {
   }
 }
 
-/** Writes `n` bits of (hi:lo >> shift). */
+/** Writes `n` bits of (hi:lo >> shift); the halves are taken as bit patterns (signed is fine). */
 function writeShifted(w: BitWriter, hi: number, lo: number, shift: number, n: number): void {
   if (shift === 0) {
     w.writeBits64(hi, lo, n);
   } else if (shift < 32) {
-    w.writeBits64(hi >>> shift, ((lo >>> shift) | (hi << (32 - shift))) >>> 0, n);
+    // `| 0`, not `>>> 0`: a result at or above 2^31 would be boxed when passed on.
+    w.writeBits64((hi >>> shift) | 0, (lo >>> shift) | (hi << (32 - shift)), n);
   } else {
-    w.writeBits64(0, hi >>> (shift - 32), n);
+    w.writeBits64(0, (hi >>> (shift - 32)) | 0, n);
   }
 }
 
