@@ -73,4 +73,19 @@ describe('OpenChunkPool', () => {
     for (let r = 1; r <= 20; r++) cycle(r * 120 * 15_000);
     expect(pool.reserved).toBe(after);
   });
+
+  it('merges released blocks with their buddies, so small leftovers serve large requests again', () => {
+    const pool = new OpenChunkPool();
+    const sealed = new ChunkArena();
+    // Chunks growing from 32 bytes leave 32…512-byte blocks behind on their way up.
+    const chunks = Array.from({ length: 300 }, () => new XorChunk(32, pool));
+    for (const c of chunks) for (let i = 0; i < 120; i++) c.append(i * 15_000, Math.random());
+    const reserved = pool.reserved;
+    for (const c of chunks) c.seal(sealed);
+    expect(pool.freeBytes).toBe(reserved);
+    // The same number of large chunks again fits in what was reserved.
+    const again = Array.from({ length: 300 }, () => new XorChunk(1024, pool));
+    expect(pool.reserved).toBe(reserved);
+    for (const c of again) c.discard();
+  });
 });
