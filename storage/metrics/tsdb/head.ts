@@ -3,7 +3,8 @@
  * `head.go`/`head_append.go`. Everything here is synchronous; durability (the WAL) is plugged in
  * through `CommitLog` so the head can be tested and replayed without files.
  */
-import { labelsKey, type Labels } from '../../../model/labels.js';
+import type { Labels } from '../../../model/labels.js';
+import { SeriesByLabels } from './series-map.js';
 import type { Matcher } from '../../../model/matcher.js';
 import { AppendError, type Appender } from '../interface.js';
 import { HeadAppender } from './appender.js';
@@ -74,7 +75,7 @@ export class Head implements ChunkEnv {
   readonly clock: () => number;
   log: CommitLog | undefined;
 
-  readonly #byKey = new Map<string, MemSeries>();
+  readonly #byLabels = new SeriesByLabels<MemSeries>();
   readonly #byRef = new Map<number, MemSeries>();
   readonly index = new MemPostings();
   readonly sealedArena = new ChunkArena();
@@ -121,7 +122,7 @@ export class Head implements ChunkEnv {
   }
 
   get numSeries(): number {
-    return this.#byKey.size;
+    return this.#byLabels.size;
   }
 
   byRef(ref: number): MemSeries | undefined {
@@ -129,7 +130,7 @@ export class Head implements ChunkEnv {
   }
 
   byLabels(labels: Labels): MemSeries | undefined {
-    return this.#byKey.get(labelsKey(labels));
+    return this.#byLabels.get(labels);
   }
 
   /** Every live series, in creation order. */
@@ -139,12 +140,11 @@ export class Head implements ChunkEnv {
 
   /** Looks a series up by labels, creating it when absent. Throws AppendError on bad labels. */
   getOrCreate(labels: Labels): MemSeries {
-    const key = labelsKey(labels);
-    const s = this.#byKey.get(key);
+    const s = this.#byLabels.get(labels);
     if (s !== undefined) return s;
     if (!validLabels(labels)) throw new AppendError('invalid_labels', 'labels must be non-empty, sorted, unique and non-empty valued');
-    if (this.#byKey.size >= this.maxSeries) throw new AppendError('limit', `series limit ${this.maxSeries} reached`);
-    return this.#create(this.#nextRef++, labels, key);
+    if (this.#byLabels.size >= this.maxSeries) throw new AppendError('limit', `series limit ${this.maxSeries} reached`);
+    return this.#create(this.#nextRef++, labels);
   }
 
   /**
@@ -153,12 +153,11 @@ export class Head implements ChunkEnv {
    * and the caller maps the old ref onto it.
    */
   createWithRef(ref: number, labels: Labels): MemSeries {
-    const key = labelsKey(labels);
-    const existing = this.#byKey.get(key);
+    const existing = this.#byLabels.get(labels);
     if (existing !== undefined) return existing;
     if (this.#byRef.has(ref)) throw new Error(`tsdb: ref ${ref} reused for a different series`);
     if (ref >= this.#nextRef) this.#nextRef = ref + 1;
-    const s = this.#create(ref, labels, key);
+    const s = this.#create(ref, labels);
     s.logged = true;
     return s;
   }
@@ -172,13 +171,9 @@ export class Head implements ChunkEnv {
     if (ref >= this.#nextRef) this.#nextRef = ref + 1;
   }
 
-  #create(ref: number, labels: Labels, key: string): MemSeries {
-    // `labelsKey` builds the key by concatenation, which V8 represents as a tree of cons-string
-    // nodes (~600 bytes for six labels); Map keys are hashed without flattening, so the whole tree
-    // would live as long as the series. Reading a character flattens it to one ~150-byte string.
-    key.charCodeAt(0);
+  #create(ref: number, labels: Labels): MemSeries {
     const s = new MemSeries(ref, this.index.add(ref, labels));
-    this.#byKey.set(key, s);
+    this.#byLabels.add(s);
     this.#byRef.set(ref, s);
     return s;
   }
@@ -333,7 +328,7 @@ export class Head implements ChunkEnv {
     }
     for (const s of dead) {
       this.#byRef.delete(s.ref);
-      this.#byKey.delete(labelsKey(s.labels));
+      this.#byLabels.delete(s);
     }
     this.index.remove(dead);
     this.#numSamples -= samples;
@@ -347,6 +342,6 @@ export class Head implements ChunkEnv {
       chunks += s.chunks.length + (s.head !== null ? 1 : 0);
       bytes += s.chunkBytes;
     }
-    return { numSeries: this.#byKey.size, numSamples: this.#numSamples, chunks, bytes, rejectedAtCommit: this.#rejectedAtCommit };
+    return { numSeries: this.#byLabels.size, numSamples: this.#numSamples, chunks, bytes, rejectedAtCommit: this.#rejectedAtCommit };
   }
 }
