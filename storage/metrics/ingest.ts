@@ -198,30 +198,25 @@ export async function ingestColumns(appendable: Appendable, batch: ColumnarBatch
         ls = checked as Labels;
       }
       let ref = known !== undefined ? known.ref : 0;
+      // The usual case, integer timestamps throughout: the whole run in one call.
       if (app.appendRun !== undefined && safeTimestamps(ts, start, to)) {
         const before = refusedInRuns;
         ref = app.appendRun(ref, ls, ts, vs, start, to, onRunReject);
         accepted += to - start - (refusedInRuns - before);
-        if (ref === 0) continue;
-        if (known !== undefined) known.ref = ref;
-        else {
-          const key = batch.keys[i];
-          if (key !== undefined) cache.set(key, { labels: app.storedLabels?.(ref) ?? ls, ref });
-        }
-        continue;
-      }
-      for (let j = start; j < to; j++) {
-        const t = ts[j]!;
-        if (!Number.isSafeInteger(t)) {
-          reject('invalid_timestamp', 1, `timestamp ${t} is not an integer number of milliseconds`);
-          continue;
-        }
-        try {
-          ref = app.append(ref, ls, t, vs[j]!);
-          accepted++;
-        } catch (err) {
-          if (!(err instanceof AppendError)) throw err;
-          reject(err.reason, 1, err.message);
+      } else {
+        for (let j = start; j < to; j++) {
+          const t = ts[j]!;
+          if (!Number.isSafeInteger(t)) {
+            reject('invalid_timestamp', 1, `timestamp ${t} is not an integer number of milliseconds`);
+            continue;
+          }
+          try {
+            ref = app.append(ref, ls, t, vs[j]!);
+            accepted++;
+          } catch (err) {
+            if (!(err instanceof AppendError)) throw err;
+            reject(err.reason, 1, err.message);
+          }
         }
       }
       if (ref === 0) continue;

@@ -112,7 +112,7 @@ export class OpenChunkPool implements ByteAllocator {
     if (n > 1 << MAX_SHIFT) return; // oversized: its own buffer, left to the GC
     const cls = classOf(n);
     if (this.#readers.size === 0) {
-      this.#free_(buf, offset, cls);
+      this.#give(buf, offset, cls);
       return;
     }
     if (this.#waitBuf.length - this.#waitHead >= MAX_WAITING) {
@@ -144,7 +144,7 @@ export class OpenChunkPool implements ByteAllocator {
     const end = this.#waitBuf.length;
     // A region tagged e may have been seen by readers with epochs ≤ e.
     while (i < end && this.#waitEpoch[i]! < oldest) {
-      this.#free_(this.#waitBuf[i]!, this.#waitOff[i]!, this.#waitCls[i]!);
+      this.#give(this.#waitBuf[i]!, this.#waitOff[i]!, this.#waitCls[i]!);
       i++;
     }
     if (i === end) {
@@ -172,7 +172,7 @@ export class OpenChunkPool implements ByteAllocator {
   }
 
   /** Returns a block to the free map, merging it with its free buddies. */
-  #free_(buf: Uint8Array, offset: number, cls: number): void {
+  #give(buf: Uint8Array, offset: number, cls: number): void {
     const si = this.#slabIndex.get(buf);
     if (si === undefined) return; // not one of ours
     const map = this.#freeMap[si]!;
