@@ -4,10 +4,11 @@
  * V8 doubles the young generation (two semi-spaces) whenever many objects survive a scavenge, up
  * to 32 MiB, and keeps it there. Vigil's ingest path allocates little per sample and almost none
  * of it survives, so 4 MiB serves it as well (measured in `bench:ingest`, interleaved runs: RSS
- * ~25 MiB below 32 MiB and ~6 MiB below 8 MiB, ingest CPU within 3 % of either). The maximum can only be set on the command line, which `vigil` does not control; the
- * growth factor, however, is read at every resize. So at start-up the generation is grown to the
- * target once (by keeping a few MiB alive across a scavenge) and growth is then switched off; an
- * observer switches it back on should V8 shrink the generation below the target when idle.
+ * ~25 MiB below 32 MiB and ~6 MiB below 8 MiB, ingest CPU within 3 % of either). The maximum
+ * can only be set on the command line, which `vigil` does not control; the growth factor,
+ * however, is read at every resize. So at start-up the generation is grown to the target once (by
+ * keeping a few MiB alive across a scavenge) and growth is then switched off; an observer switches
+ * it back on should V8 shrink the generation below the target when idle.
  */
 import { PerformanceObserver, constants, type PerformanceEntry } from 'node:perf_hooks';
 import v8 from 'node:v8';
