@@ -17,7 +17,6 @@ import type { Service } from '../util/lifecycle.js';
 import type { HousekeepingJob } from '../util/housekeeping.js';
 import type { LogSink, LogStore } from '../storage/logs/interface.js';
 import { SqliteLogStore } from '../storage/logs/sqlite/index.js';
-import { ElasticsearchLogStore } from '../storage/logs/elasticsearch/index.js';
 import { StoreLogSink } from '../storage/logs/store-sink.js';
 import { logRetentionJob } from '../storage/logs/retention.js';
 import { KafkaLogSink } from '../storage/logs/kafka/sink.js';
@@ -72,6 +71,8 @@ function logStoreService(config: Config, registry: Registry): LogStoreService {
             : es.username !== undefined
               ? { username: es.username, password: es.password ?? '' }
               : undefined;
+        // Loaded only when configured: the Elasticsearch client alone is ~8 MiB of heap.
+        const { ElasticsearchLogStore } = await import('../storage/logs/elasticsearch/index.js');
         store = await ElasticsearchLogStore.open({ node: es.url, indexPrefix: es.index_prefix, registry, ...(auth && { auth }) });
       } else {
         store = new SqliteLogStore({ dir: path.join(config.server.data_dir, 'logs') });

@@ -13,6 +13,7 @@ import { prometheusError } from '../errors.js';
 import { createParser, TextParseError } from '../../collector/scrape/textparse/index.js';
 import { ingest, ingestColumns, describeRejections, rejectedCount, SeriesCache, type ColumnarBatch, type IngestResult, type PushedSeries } from '../../storage/metrics/ingest.js';
 import type { Appendable } from '../../storage/metrics/interface.js';
+import { BodyPool } from './body-pool.js';
 import { decodeWriteRequestColumns, DEFAULT_MAX_DECODED_BYTES, RemoteWriteDecodeError, snappyDecompress } from '../../storage/metrics/remote/codec.js';
 
 export interface IngestCounters {
@@ -80,9 +81,11 @@ export interface IngestRouteOptions {
 }
 
 export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOptions): Promise<void> {
-  // Bodies are read raw whatever their type (exposition text, protobuf), since they may be compressed.
+  // Bodies are read raw whatever their type (exposition text, protobuf), since they may be
+  // compressed; into recycled buffers, which remote_write hands back once decompressed.
+  const bodies = new BodyPool();
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', bodies.parser());
 
   // Label bytes → validated labels and series ref, for the series senders re-send every request.
   const cache = new SeriesCache();
@@ -117,7 +120,13 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOption
     try {
       let batch: ColumnarBatch;
       try {
-        const raw = snappyDecompress((req.body as Buffer | undefined) ?? Buffer.alloc(0), DEFAULT_MAX_DECODED_BYTES, mine?.raw);
+        let raw: Uint8Array;
+        try {
+          raw = snappyDecompress((req.body as Buffer | undefined) ?? Buffer.alloc(0), DEFAULT_MAX_DECODED_BYTES, mine?.raw);
+        } finally {
+          bodies.release(req.body);
+          req.body = undefined;
+        }
         if (mine !== undefined && raw.buffer !== mine.raw.buffer && raw.length <= MAX_SPARE_RAW) mine.raw = raw as Buffer;
         batch = decodeWriteRequestColumns(raw, lookup, mine);
       } catch (err) {

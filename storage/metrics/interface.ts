@@ -27,6 +27,25 @@ export interface AppendOptions {
  */
 export interface Appender {
   append(ref: SeriesRef, labels: Labels, t: number, v: number, opts?: AppendOptions): SeriesRef;
+  /**
+   * Optional: the label set storage keeps for a ref this appender returned (shared with the
+   * index), so a caller remembering series can hold that instead of a copy of its own.
+   */
+  storedLabels?(ref: SeriesRef): Labels | undefined;
+  /**
+   * Optional bulk form of `append` for samples `from` to `to` of columns, all of one series: the
+   * same checks, but a refused sample is passed to `onReject` instead of throwing. Saves the
+   * per-call cost (a heap number per float argument) on bulk ingest paths.
+   */
+  appendRun?(
+    ref: SeriesRef,
+    labels: Labels,
+    ts: Float64Array,
+    vs: Float64Array,
+    from: number,
+    to: number,
+    onReject: (err: AppendError) => void,
+  ): SeriesRef;
   commit(): Promise<void>;
   rollback(): Promise<void>;
 }

@@ -180,6 +180,15 @@ class Reader {
     return v;
   }
 
+  /**
+   * `int64` stored at `out[i]`. Returning a float from a call that is not inlined allocates a heap
+   * number; this small wrapper has `int64` inlined and returns nothing, so the sample loop that
+   * decodes millions of timestamps allocates none.
+   */
+  int64Into(end: number, out: Float64Array, i: number): void {
+    out[i] = this.int64(end);
+  }
+
   double(end: number): number {
     if (this.pos + 8 > end) this.fail('truncated fixed64');
     const v = this.#view.getFloat64(this.pos, true);
@@ -572,21 +581,7 @@ export function decodeWriteRequestColumns<T>(
           }
           case 2: {
             const e = r.lengthEnd(tsEnd);
-            // As decodeSample, into the columns.
-            let value = 0;
-            let timestamp = 0;
-            while (r.pos < e) {
-              const t2 = r.tag(e);
-              const f2 = t2 >>> 3;
-              const w2 = t2 & 7;
-              if (f2 === 1) {
-                if (w2 !== WIRE_FIXED64) wrongWire(r, 'Sample', f2, w2);
-                value = r.double(e);
-              } else if (f2 === 2) {
-                if (w2 !== WIRE_VARINT) wrongWire(r, 'Sample', f2, w2);
-                timestamp = r.int64(e);
-              } else r.skip(w2, f2, e);
-            }
+            // As decodeSample, straight into the columns (absent fields are 0).
             if (n === ts.length) {
               const nts = new Float64Array(n * 2);
               nts.set(ts);
@@ -595,8 +590,20 @@ export function decodeWriteRequestColumns<T>(
               nvs.set(vs);
               vs = nvs;
             }
-            ts[n] = timestamp;
-            vs[n] = value;
+            ts[n] = 0;
+            vs[n] = 0;
+            while (r.pos < e) {
+              const t2 = r.tag(e);
+              const f2 = t2 >>> 3;
+              const w2 = t2 & 7;
+              if (f2 === 1) {
+                if (w2 !== WIRE_FIXED64) wrongWire(r, 'Sample', f2, w2);
+                vs[n] = r.double(e);
+              } else if (f2 === 2) {
+                if (w2 !== WIRE_VARINT) wrongWire(r, 'Sample', f2, w2);
+                r.int64Into(e, ts, n);
+              } else r.skip(w2, f2, e);
+            }
             n++;
             break;
           }

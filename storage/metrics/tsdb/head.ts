@@ -3,11 +3,13 @@
  * `head.go`/`head_append.go`. Everything here is synchronous; durability (the WAL) is plugged in
  * through `CommitLog` so the head can be tested and replayed without files.
  */
-import { labelsKey, type Labels } from '../../../model/labels.js';
+import type { Labels } from '../../../model/labels.js';
+import { SeriesByLabels } from './series-map.js';
 import type { Matcher } from '../../../model/matcher.js';
 import { AppendError, type Appender } from '../interface.js';
 import { HeadAppender } from './appender.js';
 import { ChunkArena } from './chunk/arena.js';
+import { OpenChunkPool } from './chunk/pool.js';
 import { SAMPLES_PER_CHUNK, SealedChunk, XorChunk } from './chunk/xor.js';
 import { MemPostings } from './mempostings.js';
 import type { Postings } from './postings.js';
@@ -73,11 +75,11 @@ export class Head implements ChunkEnv {
   readonly clock: () => number;
   log: CommitLog | undefined;
 
-  readonly #byKey = new Map<string, MemSeries>();
+  readonly #byLabels = new SeriesByLabels<MemSeries>();
   readonly #byRef = new Map<number, MemSeries>();
   readonly index = new MemPostings();
   readonly sealedArena = new ChunkArena();
-  readonly openArena = new ChunkArena();
+  readonly openPool = new OpenChunkPool();
   #nextRef = 1;
   /** Lower bound set by truncation: nothing before it may be appended any more. */
   #truncatedBefore = -Infinity;
@@ -120,7 +122,7 @@ export class Head implements ChunkEnv {
   }
 
   get numSeries(): number {
-    return this.#byKey.size;
+    return this.#byLabels.size;
   }
 
   byRef(ref: number): MemSeries | undefined {
@@ -128,7 +130,7 @@ export class Head implements ChunkEnv {
   }
 
   byLabels(labels: Labels): MemSeries | undefined {
-    return this.#byKey.get(labelsKey(labels));
+    return this.#byLabels.get(labels);
   }
 
   /** Every live series, in creation order. */
@@ -138,12 +140,11 @@ export class Head implements ChunkEnv {
 
   /** Looks a series up by labels, creating it when absent. Throws AppendError on bad labels. */
   getOrCreate(labels: Labels): MemSeries {
-    const key = labelsKey(labels);
-    const s = this.#byKey.get(key);
+    const s = this.#byLabels.get(labels);
     if (s !== undefined) return s;
     if (!validLabels(labels)) throw new AppendError('invalid_labels', 'labels must be non-empty, sorted, unique and non-empty valued');
-    if (this.#byKey.size >= this.maxSeries) throw new AppendError('limit', `series limit ${this.maxSeries} reached`);
-    return this.#create(this.#nextRef++, labels, key);
+    if (this.#byLabels.size >= this.maxSeries) throw new AppendError('limit', `series limit ${this.maxSeries} reached`);
+    return this.#create(this.#nextRef++, labels);
   }
 
   /**
@@ -152,12 +153,11 @@ export class Head implements ChunkEnv {
    * and the caller maps the old ref onto it.
    */
   createWithRef(ref: number, labels: Labels): MemSeries {
-    const key = labelsKey(labels);
-    const existing = this.#byKey.get(key);
+    const existing = this.#byLabels.get(labels);
     if (existing !== undefined) return existing;
     if (this.#byRef.has(ref)) throw new Error(`tsdb: ref ${ref} reused for a different series`);
     if (ref >= this.#nextRef) this.#nextRef = ref + 1;
-    const s = this.#create(ref, labels, key);
+    const s = this.#create(ref, labels);
     s.logged = true;
     return s;
   }
@@ -171,13 +171,9 @@ export class Head implements ChunkEnv {
     if (ref >= this.#nextRef) this.#nextRef = ref + 1;
   }
 
-  #create(ref: number, labels: Labels, key: string): MemSeries {
-    // `labelsKey` builds the key by concatenation, which V8 represents as a tree of cons-string
-    // nodes (~600 bytes for six labels); Map keys are hashed without flattening, so the whole tree
-    // would live as long as the series. Reading a character flattens it to one ~150-byte string.
-    key.charCodeAt(0);
+  #create(ref: number, labels: Labels): MemSeries {
     const s = new MemSeries(ref, this.index.add(ref, labels));
-    this.#byKey.set(key, s);
+    this.#byLabels.add(s);
     this.#byRef.set(ref, s);
     return s;
   }
@@ -209,7 +205,7 @@ export class Head implements ChunkEnv {
     if (s.head !== null) s.chunks.push(s.head.seal(this.sealedArena));
     s.head = null;
     if (open) {
-      s.head = XorChunk.fromBytes(bytes, numSamples, this.openArena);
+      s.head = XorChunk.fromBytes(bytes, numSamples, this.openPool);
       s.headEnd = (Math.floor(minT / this.chunkRangeMs) + 1) * this.chunkRangeMs;
     } else {
       const slab = this.sealedArena.copy(bytes, bytes.byteLength);
@@ -249,7 +245,7 @@ export class Head implements ChunkEnv {
    * Validates, logs and applies one batch. Samples that a concurrent commit made out of order, or
    * that fell behind retention since `append`, are dropped and counted, as Prometheus does.
    */
-  commitBatch(series: readonly MemSeries[], ts: Float64Array, vs: Float64Array, n: number): void {
+  commitBatch(runSeries: readonly MemSeries[], runEnds: readonly number[], ts: Float64Array, vs: Float64Array, n: number): void {
     const minValid = this.minValidTime();
     if (this.#commitRefs.length < n) {
       const size = Math.max(n, 2 * this.#commitRefs.length);
@@ -261,40 +257,42 @@ export class Head implements ChunkEnv {
     const refs = this.#commitRefs;
     const ats = this.#commitTs;
     const avs = this.#commitVs;
-    const accepted: MemSeries[] = [];
-    // Index of the last accepted sample per series, so later samples compare against the batch.
+    // Accepted samples as runs too, applied a run at a time.
+    const okSeries: MemSeries[] = [];
+    const okEnds: number[] = [];
+    // Index of the last accepted sample per series, so later samples compare against the batch
+    // (a series may have several runs).
     const last = new Map<MemSeries, number>();
-    // `last`'s entry for the previous sample's series, kept aside (and written back when the series
-    // changes): batches hold each series' samples in a row, so this saves a Map lookup per sample.
-    let memo: MemSeries | undefined;
-    let memoIndex = -1;
     let k = 0;
-    for (let i = 0; i < n; i++) {
-      const s = series[i]!;
-      const t = ts[i]!;
-      const v = vs[i]!;
-      const li = s === memo ? memoIndex : last.get(s);
-      const lt = li === undefined ? s.lastT : ats[li]!;
-      if (t < minValid) {
-        this.#rejectedAtCommit++;
-        continue;
+    for (let r = 0, i = 0; r < runSeries.length; r++) {
+      const s = runSeries[r]!;
+      const end = runEnds[r]!;
+      let li = last.get(s);
+      const k0 = k;
+      for (; i < end; i++) {
+        const t = ts[i]!;
+        const v = vs[i]!;
+        const lt = li === undefined ? s.lastT : ats[li]!;
+        if (t < minValid) {
+          this.#rejectedAtCommit++;
+          continue;
+        }
+        if (t <= lt) {
+          const lv = li === undefined ? s.lastV : avs[li]!;
+          if (t !== lt || !float64BitsEqual(v, lv)) this.#rejectedAtCommit++;
+          continue;
+        }
+        refs[k] = s.ref;
+        ats[k] = t;
+        avs[k] = v;
+        li = k;
+        k++;
       }
-      if (t <= lt) {
-        const lv = li === undefined ? s.lastV : avs[li]!;
-        if (t !== lt || !float64BitsEqual(v, lv)) this.#rejectedAtCommit++;
-        continue;
+      if (k > k0) {
+        last.set(s, k - 1);
+        okSeries.push(s);
+        okEnds.push(k);
       }
-      refs[k] = s.ref;
-      ats[k] = t;
-      avs[k] = v;
-      accepted.push(s);
-      if (s !== memo) {
-        if (memo !== undefined) last.set(memo, memoIndex);
-        if (li === undefined) last.set(s, k);
-        memo = s;
-      }
-      memoIndex = k;
-      k++;
     }
     if (k === 0) return;
     if (this.log !== undefined) {
@@ -304,7 +302,11 @@ export class Head implements ChunkEnv {
       this.log.logSamples(refs, ats, avs, k);
     }
     for (const s of last.keys()) s.logged = true;
-    for (let i = 0; i < k; i++) accepted[i]!.append(ats[i]!, avs[i]!, this);
+    for (let r = 0, from = 0; r < okSeries.length; r++) {
+      const to = okEnds[r]!;
+      okSeries[r]!.appendRange(ats, avs, from, to, this);
+      from = to;
+    }
     this.#numSamples += k;
   }
 
@@ -326,7 +328,7 @@ export class Head implements ChunkEnv {
     }
     for (const s of dead) {
       this.#byRef.delete(s.ref);
-      this.#byKey.delete(labelsKey(s.labels));
+      this.#byLabels.delete(s);
     }
     this.index.remove(dead);
     this.#numSamples -= samples;
@@ -340,6 +342,6 @@ export class Head implements ChunkEnv {
       chunks += s.chunks.length + (s.head !== null ? 1 : 0);
       bytes += s.chunkBytes;
     }
-    return { numSeries: this.#byKey.size, numSamples: this.#numSamples, chunks, bytes, rejectedAtCommit: this.#rejectedAtCommit };
+    return { numSeries: this.#byLabels.size, numSamples: this.#numSamples, chunks, bytes, rejectedAtCommit: this.#rejectedAtCommit };
   }
 }

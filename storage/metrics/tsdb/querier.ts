@@ -104,12 +104,15 @@ export class HeadQuerier implements Querier {
   readonly #head: Head;
   readonly #mint: number;
   readonly #maxt: number;
+  /** Registration with the open-chunk pool: selected series may read open chunks in place until close. */
+  readonly #readEpoch: number;
   #closed = false;
 
   constructor(head: Head, mint: number, maxt: number) {
     this.#head = head;
     this.#mint = Math.max(mint, head.minQueryableTime);
     this.#maxt = maxt;
+    this.#readEpoch = head.openPool.beginRead();
   }
 
   #check(): void {
@@ -168,7 +171,10 @@ export class HeadQuerier implements Querier {
     return [...values].sort();
   }
 
+  /** Series returned by `select` must not be read after this. */
   async close(): Promise<void> {
+    if (this.#closed) return;
     this.#closed = true;
+    this.#head.openPool.endRead(this.#readEpoch);
   }
 }

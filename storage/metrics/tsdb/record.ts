@@ -42,6 +42,11 @@ function unzigzag(z: number): number {
   return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
 }
 
+/** Scratch for a sample value, and its bytes in host order. */
+const SAMPLE_V = new Float64Array(1);
+const SAMPLE_BYTES = new Uint8Array(SAMPLE_V.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Append-only byte builder. */
 export class Encoder {
   #buf: Buffer;
@@ -116,6 +121,21 @@ export class Encoder {
    * small deltas, takes 32-bit integer paths; anything else falls back to the general varint.
    */
   sample(dRef: number, dT: number, v: number): void {
+    SAMPLE_V[0] = v;
+    this.#sample(dRef, dT);
+  }
+
+  /**
+   * `sample` for `vs[i]`. The value is copied from the column as bytes: passed as a float argument
+   * it would be boxed into a heap number, once per logged sample.
+   */
+  sampleFrom(dRef: number, dT: number, vs: Float64Array, i: number): void {
+    SAMPLE_V[0] = vs[i]!;
+    this.#sample(dRef, dT);
+  }
+
+  /** Writes the sample whose value is in `SAMPLE_V[0]`. */
+  #sample(dRef: number, dT: number): void {
     this.#reserve(28);
     const buf = this.#buf;
     let len = this.#len;
@@ -138,7 +158,8 @@ export class Encoder {
       this.varint(dT);
       len = this.#len;
     }
-    buf.writeDoubleLE(v, len);
+    if (LITTLE_ENDIAN) for (let k = 0; k < 8; k++) buf[len + k] = SAMPLE_BYTES[k]!;
+    else buf.writeDoubleLE(SAMPLE_V[0]!, len);
     this.#len = len + 8;
   }
 
@@ -227,7 +248,7 @@ export function encodeSamples(refs: Float64Array, ts: Float64Array, vs: Float64A
     const baseT = ts[0]!;
     e.uvarint(baseRef);
     e.varint(baseT);
-    for (let i = 0; i < n; i++) e.sample(refs[i]! - baseRef, ts[i]! - baseT, vs[i]!);
+    for (let i = 0; i < n; i++) e.sampleFrom(refs[i]! - baseRef, ts[i]! - baseT, vs, i);
   }
   return e.finish();
 }

@@ -3,6 +3,7 @@
  */
 import type { Labels } from '../../../model/labels.js';
 import type { ChunkArena } from './chunk/arena.js';
+import type { OpenChunkPool } from './chunk/pool.js';
 import { XorChunk, type ChunkReader, type SealedChunk } from './chunk/xor.js';
 
 /** Bytes a fresh head chunk reserves; grows by doubling to about 256 for 120 samples. */
@@ -15,7 +16,7 @@ export interface ChunkEnv {
   /** Holds sealed chunks, packed in time order. */
   readonly sealedArena: ChunkArena;
   /** Holds the growing buffers of open chunks. */
-  readonly openArena: ChunkArena;
+  readonly openPool: OpenChunkPool;
 }
 
 export class MemSeries {
@@ -41,16 +42,44 @@ export class MemSeries {
   /** Appends a sample already validated as newer than `lastT`. */
   append(t: number, v: number, env: ChunkEnv): void {
     let h = this.head;
-    if (h === null || h.numSamples >= env.samplesPerChunk || t >= this.headEnd) {
-      if (h !== null) this.chunks.push(h.seal(env.sealedArena));
-      h = this.head = new XorChunk(INITIAL_CHUNK_BYTES, env.openArena);
-      // Aligning chunk ends to the range keeps sparse series from holding one chunk for days,
-      // which would make retention coarse; Prometheus aligns to its block range for the same reason.
-      this.headEnd = (Math.floor(t / env.chunkRangeMs) + 1) * env.chunkRangeMs;
-    }
+    if (h === null || h.numSamples >= env.samplesPerChunk || t >= this.headEnd) h = this.#cut(h, t, env);
     h.append(t, v);
     this.lastT = t;
     this.lastV = v;
+  }
+
+  /**
+   * `append` for samples `from` to `to` of columns already validated as increasing and newer than
+   * `lastT`. Reading the columns here rather than taking one sample per call keeps the values
+   * unboxed: a call with float arguments allocates a heap number for each.
+   */
+  appendRange(ts: Float64Array, vs: Float64Array, from: number, to: number, env: ChunkEnv): void {
+    if (from >= to) return;
+    for (let i = from; i < to; i++) {
+      const t = ts[i]!;
+      let h = this.head;
+      if (h === null || h.numSamples >= env.samplesPerChunk || t >= this.headEnd) h = this.#cut(h, t, env);
+      h.appendFrom(ts, vs, i);
+    }
+    this.lastT = ts[to - 1]!;
+    this.lastV = vs[to - 1]!;
+  }
+
+  /** Seals `h` (if any) and opens the chunk that `t` goes to. */
+  #cut(h: XorChunk | null, t: number, env: ChunkEnv): XorChunk {
+    // A series' chunks tend to be of similar size: starting from the last one's saves most of
+    // the doublings (each a copy) on the way up.
+    let initial = INITIAL_CHUNK_BYTES;
+    if (h !== null) {
+      // Rounded up to a power of two, the size classes of the open-chunk pool.
+      if (h.size > initial) initial = 2 ** Math.ceil(Math.log2(h.size));
+      this.chunks.push(h.seal(env.sealedArena));
+    }
+    const next = (this.head = new XorChunk(initial, env.openPool));
+    // Aligning chunk ends to the range keeps sparse series from holding one chunk for days,
+    // which would make retention coarse; Prometheus aligns to its block range for the same reason.
+    this.headEnd = (Math.floor(t / env.chunkRangeMs) + 1) * env.chunkRangeMs;
+    return next;
   }
 
   get minT(): number {
@@ -111,6 +140,7 @@ export class MemSeries {
     const h = this.head;
     if (h !== null && this.chunks.length === 0 && h.numSamples > 0 && h.maxT < mint) {
       dropped += h.numSamples;
+      h.discard();
       this.head = null;
     }
     return dropped;

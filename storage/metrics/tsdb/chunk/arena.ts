@@ -1,5 +1,5 @@
 /**
- * Bump allocator that packs chunk bytes into shared 64 KiB slabs.
+ * Bump allocator that packs sealed chunk bytes into shared 64 KiB slabs.
  *
  * A separate `Uint8Array` per chunk costs far more than the ~200 bytes a sealed chunk holds: V8
  * adds a JSArrayBuffer, a JSTypedArray and an off-heap BackingStore with its malloc header, about
@@ -17,6 +17,8 @@ export class ChunkArena implements ByteAllocator {
   #off = 0;
   /** Total bytes of slabs allocated so far (live or not), for diagnostics. */
   allocated = 0;
+  /** Offset of the most recent `copy` or `alloc` within the slab it returned. */
+  lastOffset = 0;
 
   constructor(slabBytes = DEFAULT_SLAB_BYTES) {
     this.slabBytes = slabBytes;
@@ -29,46 +31,31 @@ export class ChunkArena implements ByteAllocator {
   }
 
   /**
-   * Copies `src[0, len)` into the arena and returns the slab holding it; the copy starts at
-   * `lastOffset`. (Two results without allocating a tuple per chunk.)
+   * Copies `src[from, from + len)` into the arena and returns the slab holding it; the copy
+   * starts at `lastOffset`. (Two results without allocating a tuple per chunk.)
    */
-  copy(src: Uint8Array, len: number): Uint8Array {
-    if (len > this.slabBytes / 4) {
-      // Rare oversized chunk: give it its own buffer rather than wasting a slab's tail.
-      const own = this.#newSlab(len);
-      own.set(src.subarray(0, len));
-      this.lastOffset = 0;
-      return own;
-    }
-    if (this.#off + len > this.#slab.byteLength) {
-      this.#slab = this.#newSlab(this.slabBytes);
-      this.#off = 0;
-    }
-    this.#slab.set(src.subarray(0, len), this.#off);
-    this.lastOffset = this.#off;
-    this.#off += len;
-    return this.#slab;
+  copy(src: Uint8Array, len: number, from = 0): Uint8Array {
+    const dst = this.alloc(len);
+    const at = this.lastOffset;
+    // A byte loop for chunk-sized copies: `set` would need a subarray view of `src` per chunk.
+    if (len <= 512) for (let i = 0; i < len; i++) dst[at + i] = src[from + i]!;
+    else dst.set(src.subarray(from, from + len), at);
+    return dst;
   }
 
-  /** Offset of the most recent `copy` within the slab it returned. */
-  lastOffset = 0;
-
-  /**
-   * A zeroed `n`-byte view carved from a slab, for open-chunk buffers: a view costs a JSTypedArray
-   * but no ArrayBuffer/BackingStore of its own. Space is never reused; a slab is freed once all its
-   * views are garbage, which for open chunks happens within a chunk's lifetime.
-   */
+  /** A zeroed `n`-byte region: the slab is returned, the region starts at `lastOffset`. */
   alloc(n: number): Uint8Array {
     if (n > this.slabBytes / 4) {
-      this.allocated += n;
-      return new Uint8Array(n);
+      // Rare oversized chunk: give it its own buffer rather than wasting a slab's tail.
+      this.lastOffset = 0;
+      return this.#newSlab(n);
     }
     if (this.#off + n > this.#slab.byteLength) {
       this.#slab = this.#newSlab(this.slabBytes);
       this.#off = 0;
     }
-    const view = this.#slab.subarray(this.#off, this.#off + n);
+    this.lastOffset = this.#off;
     this.#off += n;
-    return view;
+    return this.#slab;
   }
 }

@@ -6,26 +6,41 @@
  * significant first, the same order Gorilla and Prometheus use.
  */
 
-/** Source of zeroed byte buffers. */
+/**
+ * Source of zeroed byte regions. A region is `n` bytes at `lastOffset` in the buffer `alloc`
+ * returns, so many regions can share one slab without a typed-array view each (see `arena.ts`).
+ */
 export interface ByteAllocator {
   alloc(n: number): Uint8Array;
+  /** Offset of the region the latest `alloc` returned. */
+  readonly lastOffset: number;
+  /**
+   * Takes back a region its owner will neither write nor read again; the allocator may hand it
+   * out again once no reader can still see it. Optional: without it regions go with the GC.
+   */
+  release?(buf: Uint8Array, offset: number, n: number): void;
 }
 
-const HEAP_ALLOCATOR: ByteAllocator = { alloc: (n) => new Uint8Array(n) };
+const HEAP_ALLOCATOR: ByteAllocator = { alloc: (n) => new Uint8Array(n), lastOffset: 0 };
 
-/** Appends bits to a byte buffer that doubles when full; unused trailing bits stay zero. */
+/** Appends bits to a byte region that doubles when full; unused trailing bits stay zero. */
 export class BitWriter {
   #buf: Uint8Array;
+  /** Where the region starts in `#buf` and how many bytes it has. */
+  #base: number;
+  #cap: number;
   #bitLen = 0;
   readonly #alloc: ByteAllocator;
 
   /**
-   * `alloc` must return zeroed memory; the head passes its slab arena (see `arena.ts`). An object
-   * rather than a callback so open chunks do not each carry a closure and its context.
+   * `alloc` must return zeroed memory; the head passes its open-chunk pool (see `arena.ts`). An
+   * object rather than a callback so open chunks do not each carry a closure and its context.
    */
   constructor(initialBytes = 16, alloc: ByteAllocator = HEAP_ALLOCATOR) {
     this.#alloc = alloc;
-    this.#buf = alloc.alloc(Math.max(1, initialBytes));
+    this.#cap = Math.max(1, initialBytes);
+    this.#buf = alloc.alloc(this.#cap);
+    this.#base = alloc.lastOffset;
   }
 
   /** Number of bits written so far. */
@@ -35,30 +50,44 @@ export class BitWriter {
 
   /** Bytes reserved, which is what the buffer costs in memory. */
   get capacity(): number {
-    return this.#buf.byteLength;
+    return this.#cap;
   }
 
   /**
-   * The live backing buffer. Readers may keep a reference: later writes only touch bits past the
-   * current length, and growth swaps in a new buffer rather than mutating the old one.
+   * The buffer holding the region, which starts at `byteOffset`. Readers may keep a reference:
+   * later writes only touch bits past the current length, and growth moves to a new region rather
+   * than rewriting the old one (which the allocator recycles only once readers are done with it).
    */
   get buffer(): Uint8Array {
     return this.#buf;
   }
 
+  get byteOffset(): number {
+    return this.#base;
+  }
+
+  /** Hands the region back to the allocator; the writer must not be used afterwards. */
+  release(): void {
+    this.#alloc.release?.(this.#buf, this.#base, this.#cap);
+  }
+
   #ensure(byteIndex: number): void {
-    if (byteIndex < this.#buf.byteLength) return;
-    let size = this.#buf.byteLength * 2;
+    if (byteIndex < this.#cap) return;
+    let size = this.#cap * 2;
     while (size <= byteIndex) size *= 2;
     const next = this.#alloc.alloc(size);
-    next.set(this.#buf);
+    const base = this.#alloc.lastOffset;
+    next.set(this.#buf.subarray(this.#base, this.#base + this.#cap), base);
+    this.release();
     this.#buf = next;
+    this.#base = base;
+    this.#cap = size;
   }
 
   writeBit(bit: number): void {
     const i = this.#bitLen >>> 3;
     this.#ensure(i);
-    if (bit) this.#buf[i]! |= 0x80 >>> (this.#bitLen & 7);
+    if (bit) this.#buf[this.#base + i]! |= 0x80 >>> (this.#bitLen & 7);
     this.#bitLen++;
   }
 
@@ -68,8 +97,9 @@ export class BitWriter {
     // One capacity check for all the bytes this call touches, not one per byte.
     this.#ensure((this.#bitLen + n - 1) >>> 3);
     const buf = this.#buf;
+    const base = this.#base;
     while (n > 0) {
-      const i = this.#bitLen >>> 3;
+      const i = base + (this.#bitLen >>> 3);
       const free = 8 - (this.#bitLen & 7);
       const take = free < n ? free : n;
       const shift = n - take; // < 32 because take ≥ 1

@@ -16,11 +16,14 @@
  * Values round-trip bit-exactly (NaN payloads, -0), which staleness markers depend on.
  */
 import type { ChunkArena } from './arena.js';
-import { BitReader, BitWriter } from './bstream.js';
+import { BitReader, BitWriter, type ByteAllocator } from './bstream.js';
 
 const TWO32 = 0x1_0000_0000;
 
 const f64 = new Float64Array(1);
+/** One-sample columns for `XorChunk.append`. */
+const ONE_T = new Float64Array(1);
+const ONE_V = new Float64Array(1);
 const u32 = new Uint32Array(f64.buffer);
 
 function clz64(hi: number, lo: number): number {
@@ -161,12 +164,12 @@ export class XorChunk implements ChunkReader {
   #trailing = 0;
 
   /** `arena`, when given, supplies the growing buffer (avoids one ArrayBuffer per open chunk). */
-  constructor(initialBytes = 16, arena?: ChunkArena) {
+  constructor(initialBytes = 16, arena?: ByteAllocator) {
     this.#w = new BitWriter(initialBytes, arena);
   }
 
   /** Rebuilds an appendable chunk from encoded bytes, e.g. the open chunk saved by a checkpoint. */
-  static fromBytes(bytes: Uint8Array, numSamples: number, arena?: ChunkArena): XorChunk {
+  static fromBytes(bytes: Uint8Array, numSamples: number, arena?: ByteAllocator): XorChunk {
     const c = new XorChunk(Math.max(16, bytes.byteLength), arena);
     const it = new XorIterator(bytes, numSamples);
     while (it.next()) c.append(it.t, it.v);
@@ -186,7 +189,8 @@ export class XorChunk implements ChunkReader {
   }
 
   get bytes(): Uint8Array {
-    return this.#w.buffer.subarray(0, this.size);
+    const off = this.#w.byteOffset;
+    return this.#w.buffer.subarray(off, off + this.size);
   }
 
   /** Bytes actually reserved in memory, growth slack included. */
@@ -200,9 +204,22 @@ export class XorChunk implements ChunkReader {
   }
 
   append(t: number, v: number): void {
-    f64[0] = v;
-    const hi = u32[1]!;
-    const lo = u32[0]!;
+    ONE_T[0] = t;
+    ONE_V[0] = v;
+    this.appendFrom(ONE_T, ONE_V, 0);
+  }
+
+  /**
+   * `append(ts[i], vs[i])`. Bulk appends come through here: a float passed to a call that is not
+   * inlined is boxed into a heap number, which per sample was most of what ingest allocated. For
+   * the same reason the value's 32-bit halves travel as signed integers (always small integers),
+   * the bit writer only looking at their bits.
+   */
+  appendFrom(ts: Float64Array, vs: Float64Array, i: number): void {
+    const t = ts[i]!;
+    f64[0] = vs[i]!;
+    const hi = u32[1]! | 0;
+    const lo = u32[0]! | 0;
     const w = this.#w;
     if (this.#n === 0) {
       writeUvarint(w, zigzag(t));
@@ -238,8 +255,8 @@ export class XorChunk implements ChunkReader {
     }
     this.#t = t;
     // Signed form keeps them small integers (SMIs) instead of boxed heap numbers.
-    this.#vHi = hi | 0;
-    this.#vLo = lo | 0;
+    this.#vHi = hi;
+    this.#vLo = lo;
     this.#n++;
   }
 
@@ -256,7 +273,7 @@ export class XorChunk implements ChunkReader {
     if (leading > 31) leading = 31; // the field is 5 bits wide
     if (this.#leading !== 0xff && leading >= this.#leading && trailing >= this.#trailing) {
       w.writeBits(0b10, 2);
-      writeShifted(w, xh, xl, this.#trailing, 64 - this.#leading - this.#trailing);
+      writeShifted(w, xh | 0, xl | 0, this.#trailing, 64 - this.#leading - this.#trailing);
       return;
     }
     this.#leading = leading;
@@ -265,38 +282,50 @@ export class XorChunk implements ChunkReader {
     w.writeBits(0b11, 2);
     w.writeBits(leading, 5);
     w.writeBits(sig & 63, 6); // 64 meaningful bits is encoded as 0
-    writeShifted(w, xh, xl, trailing, sig);
+    writeShifted(w, xh | 0, xl | 0, trailing, sig);
   }
 
-  /** Freezes the chunk into an exact-size copy placed in `arena`. */
+  /**
+   * Freezes the chunk into an exact-size copy placed in `arena` and hands the growing buffer back
+   * to its allocator; this chunk must not be used afterwards.
+   */
   seal(arena: ChunkArena): SealedChunk {
     const size = this.size;
-    const slab = arena.copy(this.#w.buffer, size);
-    return new SealedChunk(slab, arena.lastOffset, size, this.#n, this.#minT, this.#t);
+    const w = this.#w;
+    const slab = arena.copy(w.buffer, size, w.byteOffset);
+    const sealed = new SealedChunk(slab, arena.lastOffset, size, this.#n, this.#minT, this.#t);
+    w.release();
+    return sealed;
+  }
+
+  /** Hands the buffer back to its allocator (the chunk was dropped); must not be used afterwards. */
+  discard(): void {
+    this.#w.release();
   }
 
   /** A read-only view of the samples appended so far; shares the live buffer (see `MemSeries.chunksIn`). */
   snapshot(): SealedChunk {
-    return new SealedChunk(this.#w.buffer, 0, this.size, this.#n, this.#minT, this.#t);
+    return new SealedChunk(this.#w.buffer, this.#w.byteOffset, this.size, this.#n, this.#minT, this.#t);
   }
 
   iterator(): XorIterator {
-    return new XorIterator(this.#w.buffer, this.#n);
+    return new XorIterator(this.#w.buffer, this.#n, this.#w.byteOffset);
   }
 
   decodeInto(lo: number, hi: number, ts: Float64Array, vs: Float64Array, k: number): number {
-    return decodeXorInto(this.#w.buffer, 0, this.#n, lo, hi, ts, vs, k);
+    return decodeXorInto(this.#w.buffer, this.#w.byteOffset, this.#n, lo, hi, ts, vs, k);
   }
 }
 
-/** Writes `n` bits of (hi:lo >> shift). */
+/** Writes `n` bits of (hi:lo >> shift); the halves are taken as bit patterns (signed is fine). */
 function writeShifted(w: BitWriter, hi: number, lo: number, shift: number, n: number): void {
   if (shift === 0) {
     w.writeBits64(hi, lo, n);
   } else if (shift < 32) {
-    w.writeBits64(hi >>> shift, ((lo >>> shift) | (hi << (32 - shift))) >>> 0, n);
+    // `| 0`, not `>>> 0`: a result at or above 2^31 would be boxed when passed on.
+    w.writeBits64((hi >>> shift) | 0, (lo >>> shift) | (hi << (32 - shift)), n);
   } else {
-    w.writeBits64(0, hi >>> (shift - 32), n);
+    w.writeBits64(0, (hi >>> (shift - 32)) | 0, n);
   }
 }
 
