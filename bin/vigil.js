@@ -8,15 +8,12 @@ for (const s of SIGNALS) process.on(s, capture);
 
 let main;
 try {
-  // Before anything else allocates: fixes the young generation's size and bounds the old one's
-  // growth (see the modules).
+  // Before anything else allocates: fixes the young generation's size (see the module).
   const { fixYoungGeneration } = await import('../dist/util/young-generation.js');
-  const { limitOldGenerationGrowth } = await import('../dist/util/heap-growth.js');
   fixYoungGeneration();
-  limitOldGenerationGrowth();
   ({ main } = await import('../dist/cmd/main.js'));
 } catch (err) {
-  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && /dist\/(cmd\/main|util\/young-generation|util\/heap-growth)\.js/.test(String(err.message))) {
+  if (err && err.code === 'ERR_MODULE_NOT_FOUND' && /dist\/(cmd\/main|util\/young-generation)\.js/.test(String(err.message))) {
     process.stderr.write('vigil: not built yet; run `npm run build` (npm install and npm start do it)\n');
     process.exit(1);
   }
