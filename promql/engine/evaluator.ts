@@ -13,7 +13,7 @@ import type { El, EvalValue, StepSeries } from './types.js';
 import { evalAggregate } from './aggregate.js';
 import { evalBinary } from './binop.js';
 import { evalCall, evalRangeCall, isStreamableRangeCall } from './call.js';
-import { cachedLabelsKey, dropMetadata } from './labels-util.js';
+import { dropMetadata } from './labels-util.js';
 import { mergeSameLabelsets } from './result.js';
 import { isRangeCall, unwrapParens } from './ast-util.js';
 import { SampleBuffer, type LoadedSeries } from './samples.js';
@@ -209,7 +209,7 @@ export class Evaluator {
     if (strict) {
       const seen = new Set<string>();
       for (const s of v.series) {
-        const k = cachedLabelsKey(s.labels);
+        const k = labelsKey(s.labels);
         if (seen.has(k)) this.error('vector cannot contain metrics with the same labelset');
         seen.add(k);
       }
@@ -343,7 +343,7 @@ export class Evaluator {
       if (!dropped || !mayCollide) return;
       const keys = new Set<string>();
       for (const ls of labelSets) {
-        const k = cachedLabelsKey(ls);
+        const k = labelsKey(ls);
         if (keys.has(k)) this.error('vector cannot contain metrics with the same labelset');
         keys.add(k);
       }
