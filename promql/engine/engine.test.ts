@@ -158,6 +158,30 @@ describe('aggregations folded as their input is produced', () => {
     }
   });
 
+  it('group alike under every grouping, including ones that read or drop the metric name', async () => {
+    for (const grouping of ['by (g)', 'by (__name__, g)', 'by (__name__)', 'without (i)', 'without (__name__)', 'by ()', 'without ()']) {
+      for (const inner of ['rate(c_total[2m])', 'rate({__name__=~"c_total|d_total", g="b"}[2m])']) {
+        const streamed = await engine().rangeQuery(st, `sum ${grouping} (${inner})`, 0, 180 * S, 30 * S);
+        const held = await engine().rangeQuery(st, `sum ${grouping} (${inner} * 1)`, 0, 180 * S, 30 * S);
+        expect(streamed.value, `${grouping} ${inner}`).toEqual(held.value);
+      }
+    }
+  });
+
+  it('reject a series that keeps only its name once another of the same name loses more metadata', async () => {
+    const typed = storage({
+      'c_total{i="1",g="a"}': [[0, 0], [60 * S, 60]],
+      'c_total{i="1",g="a",__type__="counter"}': [[0, 0], [60 * S, 30]],
+    });
+    for (const q of ['sum by (g) (rate(c_total[2m]))', 'sum without (g) (rate(c_total[2m]))']) {
+      const err = await engine()
+        .instantQuery(typed, q, 60 * S)
+        .catch((e: unknown) => e);
+      expect(err, q).toBeInstanceOf(QueryExecutionError);
+      expect((err as Error).message).toBe('vector cannot contain metrics with the same labelset');
+    }
+  });
+
   it('still reject series that collide once the metric name is dropped', async () => {
     const err = await engine()
       .instantQuery(st, 'sum(rate({__name__=~"c_total|d_total", i="1"}[2m]))', 180 * S)

@@ -50,6 +50,17 @@ export function dropMetadata(ls: Labels): Labels {
   return ls;
 }
 
+/** Whether `__name__` is the only metadata label of `ls` (so `dropMetadata` would drop just it). */
+export function onlyNameMetadata(ls: Labels): boolean {
+  let name = false;
+  for (let i = 0; i < ls.length; i++) {
+    const n = ls[i]!.name;
+    if (n === '__name__') name = true;
+    else if (METADATA.has(n)) return false;
+  }
+  return name;
+}
+
 /** Returns `ls` with `name` set to `value` ('' deletes), keeping the sort order. */
 export function setLabel(ls: Labels, name: string, value: string): Labels {
   const out: Label[] = [];
