@@ -82,6 +82,21 @@ describe('rate extrapolation', () => {
     const r = await engine().instantQuery(st, 'rate(temp[5m])', 60 * S);
     expect(r.infos).toEqual(['PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "temp" (1:6)']);
   });
+
+  it('adds that info once for every such metric name, whatever the order of series', async () => {
+    const st = storage({
+      'a{i="1"}': [[0, 1], [60 * S, 2]],
+      'a{i="2"}': [[0, 1], [60 * S, 2]],
+      'b_total{i="3"}': [[0, 1], [60 * S, 2]],
+      'c{i="4"}': [[0, 1], [60 * S, 2]],
+      'c{i="5"}': [[0, 1], [60 * S, 2]],
+    });
+    for (const fn of ['rate', 'increase']) {
+      const r = await engine().instantQuery(st, `sum by (i) (${fn}({__name__=~"a|b_total|c"}[5m]))`, 60 * S);
+      const info = (m: string) => `PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "${m}" (1:${fn.length + 14})`;
+      expect([...r.infos].sort(), fn).toEqual([info('a'), info('c')]);
+    }
+  });
 });
 
 describe('lookback and staleness', () => {
