@@ -34,7 +34,7 @@ export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Ev
   if (e.op === 'count_values') return { kind: 'vector', series: await countValues(ev, e) };
   const params = e.param ? await ev.scalarValues(e.param) : undefined;
   // Streamed input (see `streamAggregate`) is evaluated where it is folded.
-  const stream = STREAMED_OPS.has(e.op) ? ev.streamSeries(e.expr) : undefined;
+  const stream = STREAMED_OPS.has(e.op) ? ev.streamSeries(e.expr, e.without || !e.grouping.includes('__name__')) : undefined;
   const input = stream === undefined ? await ev.vectorSeries(e.expr) : [];
   const g = grouping(e.grouping, e.without);
   const op = e.op;

@@ -189,9 +189,20 @@ export async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number, s
   const allSteps = ev.allSteps();
   const vbuf: number[] = [];
   const tbuf: number[] = [];
+  // Loop invariants in locals: the step loop runs once per series and step.
+  const at = src.at;
+  const offset = src.offset;
+  const rangeMs = src.rangeMs;
+  const start = ev.start;
+  const interval = ev.interval;
+  const nParams = params.length;
+  const checksCounter = name === 'rate' || name === 'increase';
+  // The counter-name check runs once per distinct metric name, not once per series.
+  let checkedMetric: string | undefined;
   for (let si = 0; si < src.count; si++) {
-    if (ev.dueForYield()) await ev.pause();
-    ev.checkAbort();
+    // As a selector's loop: the clock is read every few series, abort checked every few thousand.
+    if ((si & 15) === 0 && ev.dueForYield()) await ev.pause();
+    ev.tick();
     const s = src.series(si);
     const len = s.n;
     if (len > 0) anySamples = true;
@@ -199,24 +210,25 @@ export async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number, s
     let ts: number[] | undefined;
     // A sink consumes each series at once, so its arrays can be reused.
     const vals: number[] = sink !== undefined ? reuse(vbuf) : [];
-    w.ts = s.ts;
+    const sts = s.ts;
+    w.ts = sts;
     w.vs = s.vs;
     let lo = 0;
     let hi = 0;
     for (let step = 0; step < n; step++) {
       if ((step & 255) === 255 && ev.dueForYield()) await ev.pause();
-      const stepT = ev.stepTime(step);
-      const ref = (src.at ?? stepT) - src.offset;
-      const from = ref - src.rangeMs;
-      while (hi < len && s.ts[hi]! <= ref) hi++;
-      while (lo < hi && s.ts[lo]! <= from) lo++;
+      const stepT = start + step * interval;
+      const ref = (at ?? stepT) - offset;
+      const from = ref - rangeMs;
+      while (hi < len && sts[hi]! <= ref) hi++;
+      while (lo < hi && sts[lo]! <= from) lo++;
       if (hi <= lo) continue;
       w.lo = lo;
       w.hi = hi;
       w.rangeStart = from;
       w.rangeEnd = ref;
       w.evalT = stepT;
-      for (let i = 0; i < params.length; i++) stepParams[i] = params[i]![step]!;
+      for (let i = 0; i < nParams; i++) stepParams[i] = params[i]![step]!;
       if (hi - lo > windowSamples) windowSamples = hi - lo;
       let r: number | undefined;
       try {
@@ -236,11 +248,12 @@ export async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number, s
       const series: StepSeries = { labels: s.labels, ts, vs: vals, dropName: keepName ? s.dropName : true };
       if (sink !== undefined) sink(series);
       else out.push(series);
-      if (name === 'rate' || name === 'increase') {
+      if (checksCounter) {
         const metric = metricName(s.labels);
-        if (metric !== '' && !COUNTER_SUFFIXES.some((suf) => metric.endsWith(suf))) {
+        if (metric !== checkedMetric && metric !== '' && !COUNTER_SUFFIXES.some((suf) => metric.endsWith(suf))) {
           ev.q.annos.info(`metric might not be a counter, name does not end in _total/_sum/_count/_bucket: ${JSON.stringify(metric)}`, e.args[0]!.posRange);
         }
+        checkedMetric = metric;
       }
     }
   }

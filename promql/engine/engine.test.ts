@@ -82,6 +82,21 @@ describe('rate extrapolation', () => {
     const r = await engine().instantQuery(st, 'rate(temp[5m])', 60 * S);
     expect(r.infos).toEqual(['PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "temp" (1:6)']);
   });
+
+  it('adds that info once for every such metric name, whatever the order of series', async () => {
+    const st = storage({
+      'a{i="1"}': [[0, 1], [60 * S, 2]],
+      'a{i="2"}': [[0, 1], [60 * S, 2]],
+      'b_total{i="3"}': [[0, 1], [60 * S, 2]],
+      'c{i="4"}': [[0, 1], [60 * S, 2]],
+      'c{i="5"}': [[0, 1], [60 * S, 2]],
+    });
+    for (const fn of ['rate', 'increase']) {
+      const r = await engine().instantQuery(st, `sum by (i) (${fn}({__name__=~"a|b_total|c"}[5m]))`, 60 * S);
+      const info = (m: string) => `PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "${m}" (1:${fn.length + 14})`;
+      expect([...r.infos].sort(), fn).toEqual([info('a'), info('c')]);
+    }
+  });
 });
 
 describe('lookback and staleness', () => {
@@ -155,6 +170,30 @@ describe('aggregations folded as their input is produced', () => {
         const held = await engine().rangeQuery(st, `${op} by (g) (${inner} * 1)`, 0, 180 * S, 30 * S);
         expect(streamed.value, `${op} ${inner}`).toEqual(held.value);
       }
+    }
+  });
+
+  it('group alike under every grouping, including ones that read or drop the metric name', async () => {
+    for (const grouping of ['by (g)', 'by (__name__, g)', 'by (__name__)', 'without (i)', 'without (__name__)', 'by ()', 'without ()']) {
+      for (const inner of ['rate(c_total[2m])', 'rate({__name__=~"c_total|d_total", g="b"}[2m])']) {
+        const streamed = await engine().rangeQuery(st, `sum ${grouping} (${inner})`, 0, 180 * S, 30 * S);
+        const held = await engine().rangeQuery(st, `sum ${grouping} (${inner} * 1)`, 0, 180 * S, 30 * S);
+        expect(streamed.value, `${grouping} ${inner}`).toEqual(held.value);
+      }
+    }
+  });
+
+  it('reject a series that keeps only its name once another of the same name loses more metadata', async () => {
+    const typed = storage({
+      'c_total{i="1",g="a"}': [[0, 0], [60 * S, 60]],
+      'c_total{i="1",g="a",__type__="counter"}': [[0, 0], [60 * S, 30]],
+    });
+    for (const q of ['sum by (g) (rate(c_total[2m]))', 'sum without (g) (rate(c_total[2m]))']) {
+      const err = await engine()
+        .instantQuery(typed, q, 60 * S)
+        .catch((e: unknown) => e);
+      expect(err, q).toBeInstanceOf(QueryExecutionError);
+      expect((err as Error).message).toBe('vector cannot contain metrics with the same labelset');
     }
   });
 

@@ -13,7 +13,7 @@ import type { El, EvalValue, StepSeries } from './types.js';
 import { evalAggregate } from './aggregate.js';
 import { evalBinary } from './binop.js';
 import { evalCall, evalRangeCall, isStreamableRangeCall } from './call.js';
-import { cachedLabelsKey, dropMetadata } from './labels-util.js';
+import { dropMetadata, onlyNameMetadata } from './labels-util.js';
 import { mergeSameLabelsets } from './result.js';
 import { isRangeCall, unwrapParens } from './ast-util.js';
 import { SampleBuffer, type LoadedSeries } from './samples.js';
@@ -209,7 +209,7 @@ export class Evaluator {
     if (strict) {
       const seen = new Set<string>();
       for (const s of v.series) {
-        const k = cachedLabelsKey(s.labels);
+        const k = labelsKey(s.labels);
         if (seen.has(k)) this.error('vector cannot contain metrics with the same labelset');
         seen.add(k);
       }
@@ -303,8 +303,13 @@ export class Evaluator {
    * a selector, or a range function of one range selector. Returns undefined for any other
    * expression. Each series handed to the sink is valid only during the call. Everything else is
    * as `eval` would have it: the same series, names dropped the same way, samples counted alike.
+   *
+   * `nameBlind`: the consumer's grouping never reads `__name__` (`by` without it, or `without`,
+   * which drops it anyway). Then a series of a range function whose only metadata label is
+   * `__name__` is handed over with it, which groups and labels its output exactly as the name-less
+   * copy would, without making that copy for every series.
    */
-  streamSeries(e: Expr): SeriesStream | undefined {
+  streamSeries(e: Expr, nameBlind = false): SeriesStream | undefined {
     const u = unwrapParens(e);
     if (u.kind === 'VectorSelector') {
       return async (sink) => {
@@ -330,6 +335,14 @@ export class Evaluator {
       let dropped = false;
       let mayCollide = !oneName;
       await evalRangeCall(this, u, 0, (s) => {
+        if (s.dropName && oneName && nameBlind && onlyNameMetadata(s.labels)) {
+          // Cannot collide with another such series; kept for the check below in case others can.
+          s.dropName = false;
+          dropped = true;
+          labelSets.push(s.labels);
+          sink(s);
+          return;
+        }
         if (s.dropName) {
           const before = s.labels.length;
           s.labels = dropMetadata(s.labels);
@@ -343,7 +356,7 @@ export class Evaluator {
       if (!dropped || !mayCollide) return;
       const keys = new Set<string>();
       for (const ls of labelSets) {
-        const k = cachedLabelsKey(ls);
+        const k = labelsKey(dropMetadata(ls));
         if (keys.has(k)) this.error('vector cannot contain metrics with the same labelset');
         keys.add(k);
       }

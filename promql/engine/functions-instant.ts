@@ -128,18 +128,29 @@ interface BucketKey {
 }
 
 /**
- * Bucket keys by label set. A series keeps the same (immutable) label array at every step, so
- * this saves parsing `le` and rebuilding and stringifying the labels once per series per step
- * (most of a long-range `histogram_quantile`). Weak, so it holds nothing beyond the labels' life.
+ * Bucket keys by label set, per query (keyed by its evaluator, so they go with it). A series
+ * keeps the same (immutable) label array at every step, so this saves parsing `le` and rebuilding
+ * and stringifying the labels once per series per step (most of a long-range
+ * `histogram_quantile`). Not shared between queries: that would make a repeated query cheaper
+ * than its first.
  */
-const bucketKeys = new WeakMap<Labels, BucketKey>();
+const bucketKeys = new WeakMap<Evaluator, Map<Labels, BucketKey>>();
 
-function bucketKeyOf(ls: Labels): BucketKey {
-  let k = bucketKeys.get(ls);
+function bucketKeysOf(ev: Evaluator): Map<Labels, BucketKey> {
+  let memo = bucketKeys.get(ev);
+  if (memo === undefined) {
+    memo = new Map();
+    bucketKeys.set(ev, memo);
+  }
+  return memo;
+}
+
+function bucketKeyOf(memo: Map<Labels, BucketKey>, ls: Labels): BucketKey {
+  let k = memo.get(ls);
   if (k === undefined) {
     const without = setLabel(ls, 'le', '');
     k = { ub: parseGoFloat(labelOf(ls, 'le')), without, key: labelsString(without) };
-    bucketKeys.set(ls, k);
+    memo.set(ls, k);
   }
   return k;
 }
@@ -147,8 +158,9 @@ function bucketKeyOf(ls: Labels): BucketKey {
 function groupBuckets(v: El[], ctx: FnContext, argIdx: number): BucketGroup[] {
   const groups = new Map<string, BucketGroup>();
   const pos = ctx.call.args[argIdx]!.posRange;
+  const memo = bucketKeysOf(ctx.ev);
   for (const el of v) {
-    const bk = bucketKeyOf(el.labels);
+    const bk = bucketKeyOf(memo, el.labels);
     const ub = bk.ub;
     if (ub === undefined) {
       const le = labelOf(el.labels, 'le');

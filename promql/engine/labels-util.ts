@@ -2,7 +2,7 @@
  * Label-set helpers the engine needs beyond `model/labels.ts`: Prometheus's `String()` form used
  * in error messages, and match signatures for vector matching and grouping.
  */
-import { isValidLabelName, labelsKey, type Label, type Labels } from '../../model/labels.js';
+import { isValidLabelName, type Label, type Labels } from '../../model/labels.js';
 import { goQuote } from '../parser/index.js';
 
 /** Prometheus's `labels.Labels.String()`: `{__name__="x", a="b"}`, names quoted only when needed. */
@@ -40,40 +40,25 @@ export function dropLabels(ls: Labels, names: ReadonlySet<string>): Labels {
 const METADATA = new Set(['__name__', '__type__', '__unit__']);
 
 /**
- * `dropMetadata` results by label set. Selected series keep their storage label arrays from query
- * to query, so `rate(x[5m])` and friends would otherwise rebuild the same name-less set for every
- * series on every query. Label sets are immutable, which makes the memo safe; it is weak, so it
- * lives no longer than the series' labels.
+ * `ls` without the metadata labels. Nothing is remembered between calls: a memo keyed by the
+ * storage's label arrays would outlive the query and make a repeated query cheaper than its first.
  */
-const withoutMetadata = new WeakMap<Labels, Labels>();
-
 export function dropMetadata(ls: Labels): Labels {
-  const memo = withoutMetadata.get(ls);
-  if (memo !== undefined) return memo;
-  let out = ls;
-  for (const l of ls) {
-    if (METADATA.has(l.name)) {
-      out = ls.filter((x) => !METADATA.has(x.name));
-      break;
-    }
+  for (let i = 0; i < ls.length; i++) {
+    if (METADATA.has(ls[i]!.name)) return ls.filter((x) => !METADATA.has(x.name));
   }
-  withoutMetadata.set(ls, out);
-  return out;
+  return ls;
 }
 
-const keys = new WeakMap<Labels, string>();
-
-/**
- * `labelsKey`, remembered per (immutable) label set: the name-less sets `dropMetadata` returns
- * are the same arrays on every query, so their keys need building only once.
- */
-export function cachedLabelsKey(ls: Labels): string {
-  let k = keys.get(ls);
-  if (k === undefined) {
-    k = labelsKey(ls);
-    keys.set(ls, k);
+/** Whether `__name__` is the only metadata label of `ls` (so `dropMetadata` would drop just it). */
+export function onlyNameMetadata(ls: Labels): boolean {
+  let name = false;
+  for (let i = 0; i < ls.length; i++) {
+    const n = ls[i]!.name;
+    if (n === '__name__') name = true;
+    else if (METADATA.has(n)) return false;
   }
-  return k;
+  return name;
 }
 
 /** Returns `ls` with `name` set to `value` ('' deletes), keeping the sort order. */

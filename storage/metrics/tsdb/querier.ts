@@ -17,49 +17,11 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /**
- * Sort keys by label set: `name\0value\0name\0value\0…`. Since `\0` sorts before every other
- * code unit, comparing two keys as strings orders label sets exactly as `labelsCompare` does,
- * with one string comparison instead of a loop of them (sorting is a good part of selecting
- * thousands of series). A series keeps its label array for life, so keys are built once; weak,
- * so they go with the series. `null`: a label contains `\0`, which would break the equivalence.
+ * Sorts series by labels. Nothing derived from the label sets (such as a sort key) is kept between
+ * selects: it would outlive the query and make a repeated query cheaper than its first.
  */
-const sortKeys = new WeakMap<Labels, string | null>();
-
-function sortKey(ls: Labels): string | null {
-  let k = sortKeys.get(ls);
-  if (k === undefined) {
-    k = '';
-    for (const l of ls) {
-      if (l.name.includes('\0') || l.value.includes('\0')) {
-        k = null;
-        break;
-      }
-      k += l.name + '\0' + l.value + '\0';
-    }
-    sortKeys.set(ls, k);
-  }
-  return k;
-}
-
-/** Sorts series by labels, via {@link sortKey} when every label set has one. */
 function sortByLabels(out: HeadSeries[]): void {
-  const keys: string[] = [];
-  for (const s of out) {
-    const k = sortKey(s.labels);
-    if (k === null) {
-      out.sort((a, b) => labelsCompare(a.labels, b.labels));
-      return;
-    }
-    keys.push(k);
-  }
-  const order = Array.from(out.keys());
-  order.sort((a, b) => {
-    const x = keys[a]!;
-    const y = keys[b]!;
-    return x < y ? -1 : x > y ? 1 : 0;
-  });
-  const copy = out.slice();
-  for (let i = 0; i < order.length; i++) out[i] = copy[order[i]!]!;
+  out.sort((a, b) => labelsCompare(a.labels, b.labels));
 }
 
 /** A selected series; its chunk list is fixed at select time, so later appends do not leak in. */
