@@ -89,7 +89,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOption
 
   // Label bytes → validated labels and series ref, for the series senders re-send every request.
   const cache = new SeriesCache();
-  const lookup = (key: string) => cache.get(key);
+  const lookup = (buf: Uint8Array, from: number, to: number) => cache.get(buf, from, to);
   /**
    * Decode buffers kept between requests: the decompressed body and the sample columns are dead
    * once a batch is appended, and reallocating them per request (hundreds of KB off-heap each)

@@ -81,7 +81,7 @@ describe('ingestColumns', () => {
         })();
         const viaColumns = await (async () => {
           try {
-            const batch = decodeWriteRequestColumns(buf, (k) => cache.get(k));
+            const batch = decodeWriteRequestColumns(buf, (b, f, t) => cache.get(b, f, t));
             return { result: await ingestColumns({ appender: () => headB.appender() }, batch, cache) };
           } catch (err) {
             return { error: String(err) };
@@ -100,10 +100,10 @@ describe('ingestColumns', () => {
     const app = { appender: () => head.appender() };
     const cache = new SeriesCache();
     const body = (t: number) => Buffer.from(lenField(1, [...label('__name__', 'up'), ...label('job', 'x'), ...sample(t, 1)]));
-    await ingestColumns(app, decodeWriteRequestColumns(body(base), (k) => cache.get(k)), cache);
+    await ingestColumns(app, decodeWriteRequestColumns(body(base), (b, f, t) => cache.get(b, f, t)), cache);
     const first = [...head.series()][0]!.ref;
     expect(head.truncate(base + 1).series).toBe(1);
-    const r = await ingestColumns(app, decodeWriteRequestColumns(body(base + 10), (k) => cache.get(k)), cache);
+    const r = await ingestColumns(app, decodeWriteRequestColumns(body(base + 10), (b, f, t) => cache.get(b, f, t)), cache);
     expect(r.accepted).toBe(1);
     const [s] = [...head.series()];
     expect(s!.ref).not.toBe(first);

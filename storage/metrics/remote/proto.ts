@@ -463,7 +463,10 @@ export interface WriteRequestColumns<T> {
   readonly labels: ReadonlyArray<Label[] | undefined>;
   /** What `lookup` returned for the series' label bytes, if anything. */
   readonly known: ReadonlyArray<T | undefined>;
-  /** The series' encoded label fields as a latin1 string, when they were contiguous; else undefined. */
+  /**
+   * The series' encoded label fields as a latin1 string, when they were contiguous and `lookup`
+   * did not know them (the key to remember them by); else undefined.
+   */
   readonly keys: ReadonlyArray<string | undefined>;
   readonly sampleEnd: Int32Array;
   readonly ts: Float64Array;
@@ -504,7 +507,8 @@ function labelRunEnd(buf: Buffer, pos: number, end: number): number {
  */
 export function decodeWriteRequestColumns<T>(
   buf: Uint8Array,
-  lookup: (key: string) => T | undefined,
+  /** Asked about `buf[from, to)`, the series' contiguous label fields. */
+  lookup: (buf: Uint8Array, from: number, to: number) => T | undefined,
   /** Arrays to decode into (they are grown by replacement when too small), e.g. from a previous request. */
   reuse?: { readonly sampleEnd: Int32Array; readonly ts: Float64Array; readonly vs: Float64Array },
 ): WriteRequestColumns<T> {
@@ -549,19 +553,21 @@ export function decodeWriteRequestColumns<T>(
               const runEnd = labelRunEnd(raw, at, tsEnd);
               if (runEnd > at) {
                 keyEnd = runEnd;
-                key = raw.toString('latin1', at, runEnd);
-                hit = lookup(key);
-                if (hit !== undefined) {
+                hit = lookup(raw, at, runEnd);
+                // Only a new series needs its bytes as a key: no string per series per request.
+                if (hit === undefined) key = raw.toString('latin1', at, runEnd);
+                else {
                   skippedFrom = at;
                   skippedTo = runEnd;
                   r.pos = runEnd;
                   break;
                 }
               }
-            } else if (key !== undefined && at >= keyEnd) {
+            } else if (keyEnd >= 0 && at >= keyEnd) {
               // Labels not in one run: no key, and the skipped run must be decoded after all.
               hit = undefined;
               key = undefined;
+              keyEnd = -1;
               if (skippedFrom >= 0) {
                 const resume = r.pos;
                 r.pos = skippedFrom;
