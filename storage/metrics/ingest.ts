@@ -132,13 +132,73 @@ function sameBytes(key: string, buf: Uint8Array, from: number, to: number): bool
   return true;
 }
 
-/** One cached series; entries whose keys hash alike are chained within a generation. */
+/**
+ * Whether `s`, all ASCII, is the protobuf string field `tag` at `buf[p]`; returns the position
+ * after it, or -1. A non-ASCII string never matches (its UTF-8 bytes differ from its code units).
+ */
+function stringField(buf: Uint8Array, p: number, end: number, tag: number, s: string): number {
+  if (p >= end || buf[p] !== tag) return -1;
+  p++;
+  let len = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (p >= end || shift > 28) return -1;
+    const b = buf[p++]!;
+    len += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) break;
+  }
+  if (len !== s.length || p + len > end) return -1;
+  for (let j = 0; j < len; j++) {
+    const c = s.charCodeAt(j);
+    if (c > 0x7f || c !== buf[p + j]) return -1;
+  }
+  return p + len;
+}
+
+/**
+ * Whether `buf[from, to)` is exactly the `labels` fields a sender encodes for `ls` (in its order,
+ * name then value, nothing else): then the cached label set itself can confirm a hit, and the
+ * cache needs no copy of the bytes.
+ */
+function encodesLabels(ls: Labels, buf: Uint8Array, from: number, to: number): boolean {
+  let p = from;
+  let i = 0;
+  while (p < to) {
+    if (buf[p] !== 0x0a || i >= ls.length) return false;
+    p++;
+    let len = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (p >= to || shift > 28) return false;
+      const b = buf[p++]!;
+      len += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    const end = p + len;
+    if (end > to) return false;
+    const l = ls[i++]!;
+    p = stringField(buf, p, end, 0x0a, l.name);
+    if (p < 0) return false;
+    p = stringField(buf, p, end, 0x12, l.value);
+    if (p !== end) return false;
+  }
+  return i === ls.length;
+}
+
+/**
+ * One cached series; entries whose keys hash alike are chained within a generation. `key` is kept
+ * only when the label set cannot confirm the bytes itself (non-ASCII labels, labels the sender
+ * spelled differently from the stored set): about 200 bytes per series otherwise.
+ */
 class CacheEntry {
   constructor(
-    readonly key: string,
+    readonly key: string | undefined,
     readonly value: KnownSeries,
     public next: CacheEntry | undefined,
   ) {}
+
+  matches(buf: Uint8Array, from: number, to: number): boolean {
+    const k = this.key;
+    return k !== undefined ? sameBytes(k, buf, from, to) : encodesLabels(this.value.labels, buf, from, to);
+  }
 }
 
 /**
@@ -166,10 +226,10 @@ export class SeriesCache {
   /** The series whose label bytes are `buf[from, to)`, if remembered. */
   get(buf: Uint8Array, from: number, to: number): KnownSeries | undefined {
     const h = hashBytes(buf, from, to);
-    for (let e = this.#current.get(h); e !== undefined; e = e.next) if (sameBytes(e.key, buf, from, to)) return e.value;
+    for (let e = this.#current.get(h); e !== undefined; e = e.next) if (e.matches(buf, from, to)) return e.value;
     let prev: CacheEntry | undefined;
     for (let e = this.#previous.get(h); e !== undefined; prev = e, e = e.next) {
-      if (!sameBytes(e.key, buf, from, to)) continue;
+      if (!e.matches(buf, from, to)) continue;
       // Carried over into the current generation.
       if (prev !== undefined) prev.next = e.next;
       else if (e.next !== undefined) this.#previous.set(h, e.next);
@@ -183,10 +243,12 @@ export class SeriesCache {
 
   /** Remembers `e` for the label bytes whose latin1 string is `key`. */
   set(key: string, e: KnownSeries): void {
-    this.#put(hashLatin1(key), key, e);
+    // A new series, so rare: the bytes once more, to see whether its labels can stand for them.
+    const bytes = Buffer.from(key, 'latin1');
+    this.#put(hashLatin1(key), encodesLabels(e.labels, bytes, 0, bytes.length) ? undefined : key, e);
   }
 
-  #put(h: number, key: string, value: KnownSeries): void {
+  #put(h: number, key: string | undefined, value: KnownSeries): void {
     if (this.#size >= this.#limit) {
       this.#previous = this.#current;
       this.#previousSize = this.#size;
@@ -194,7 +256,8 @@ export class SeriesCache {
       this.#size = 0;
     }
     const head = this.#current.get(h);
-    for (let x = head; x !== undefined; x = x.next) if (x.key === key) return;
+    // The same series again (a sender with two spellings of it, or a race of two requests).
+    for (let x = head; x !== undefined; x = x.next) if (x.value.ref === value.ref && x.key === key) return;
     this.#current.set(h, new CacheEntry(key, value, head));
     this.#size++;
   }
