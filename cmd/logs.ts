@@ -19,9 +19,10 @@ import type { LogSink, LogStore } from '../storage/logs/interface.js';
 import { SqliteLogStore } from '../storage/logs/sqlite/index.js';
 import { StoreLogSink } from '../storage/logs/store-sink.js';
 import { logRetentionJob } from '../storage/logs/retention.js';
-import { KafkaLogSink } from '../storage/logs/kafka/sink.js';
-import { Indexer } from '../storage/logs/kafka/indexer.js';
+import type { KafkaLogSink, KafkaLogSinkOptions } from '../storage/logs/kafka/sink.js';
+import type { Indexer, IndexerOptions } from '../storage/logs/kafka/indexer.js';
 import type { KafkaClientOptions } from '../storage/logs/kafka/client.js';
+import { validateTopic } from '../storage/logs/kafka/topics.js';
 import type { Appendable } from '../storage/metrics/interface.js';
 import { LogCollector, type LogCollectorOptions } from '../collector/logs/collector.js';
 import { createKubeletPodMetadata, podMetadataOptionsFromConfig } from '../collector/logs/pod-metadata.js';
@@ -124,7 +125,7 @@ export function buildLogServices(
   if ((role === 'indexer' || role === 'all') && viaKafka && store) {
     const s = store;
     services.push(
-      new Indexer({
+      lazyIndexer({
         client: kafkaClient(config),
         topic: config.kafka.topic,
         topicPerNamespace: config.log_collection.topic_per_namespace,
@@ -140,13 +141,16 @@ export function buildLogServices(
   if (COLLECTS.has(role) && lc.enabled) {
     let sink: LogSink;
     if (viaKafka) {
-      sink = new KafkaLogSink({
+      const kafkaSink = lazyKafkaSink({
         client: kafkaClient(config),
         topic: config.kafka.topic,
         topicPerNamespace: lc.topic_per_namespace,
         registry,
         logger: logger.child({ component: 'kafka-sink' }),
       });
+      // Before the collector, which writes to the sink once started.
+      services.push(kafkaSink.service);
+      sink = kafkaSink.sink;
     } else {
       if (!store) {
         // A lone collector without Kafka keeps its logs in its own embedded store.
@@ -216,5 +220,60 @@ function lazyStore(s: LogStoreService): LogStore {
     streams: (sel, signal) => s.store().streams(sel, signal),
     applyRetention: (cutoff) => s.store().applyRetention(cutoff),
     close: async () => undefined,
+  };
+}
+
+/*
+ * kafkajs (~2 MiB of heap once loaded) is only needed when Kafka is configured: the sink and the
+ * indexer are loaded by the services that start them instead of at start-up.
+ */
+
+/** The indexer, loaded and started by one service. */
+function lazyIndexer(opts: IndexerOptions): Service {
+  // Checked now, as the indexer's constructor would, so a bad topic still fails the build.
+  validateTopic(opts.topic);
+  let indexer: Indexer | undefined;
+  return {
+    name: 'indexer',
+    start: async (ctx) => {
+      const { Indexer } = await import('../storage/logs/kafka/indexer.js');
+      indexer = new Indexer(opts);
+      await indexer.start(ctx);
+    },
+    stop: async () => {
+      await indexer?.stop();
+    },
+  };
+}
+
+/**
+ * The Kafka sink, loaded by a service that starts before its writers; until then the forwarding
+ * sink refuses writes, as the log store does before it opens.
+ */
+function lazyKafkaSink(opts: KafkaLogSinkOptions): { service: Service; sink: LogSink } {
+  validateTopic(opts.topic);
+  let sink: KafkaLogSink | undefined;
+  const open = (): KafkaLogSink => {
+    if (sink === undefined) throw new Error('kafka sink is not loaded');
+    return sink;
+  };
+  return {
+    service: {
+      name: 'kafka-sink',
+      start: async () => {
+        const { KafkaLogSink } = await import('../storage/logs/kafka/sink.js');
+        sink ??= new KafkaLogSink(opts);
+      },
+      // Stopped after the collector (services stop in reverse order), so nothing writes any more.
+      stop: async () => {
+        await sink?.close();
+      },
+    },
+    sink: {
+      name: 'kafka',
+      write: (batch, signal) => open().write(batch, signal),
+      flush: () => sink?.flush() ?? Promise.resolve(),
+      close: () => sink?.close() ?? Promise.resolve(),
+    },
   };
 }

@@ -11,13 +11,25 @@ import { Counter } from 'prom-client';
 import type { AppContext } from '../context.js';
 import { prometheusError } from '../errors.js';
 import { createParser, TextParseError } from '../../collector/scrape/textparse/index.js';
-import { ingest, ingestColumns, describeRejections, rejectedCount, SeriesCache, type ColumnarBatch, type IngestResult, type PushedSeries } from '../../storage/metrics/ingest.js';
+import { ingest, ingestColumns, describeRejections, rejectedCount, SeriesCache, type ColumnarBatch, type IngestResult, type KnownSeries, type PushedSeries } from '../../storage/metrics/ingest.js';
+import type { Label } from '../../model/labels.js';
 import type { Appendable } from '../../storage/metrics/interface.js';
 import { BodyPool } from './body-pool.js';
 import { decodeWriteRequestColumns, DEFAULT_MAX_DECODED_BYTES, RemoteWriteDecodeError, snappyDecompress } from '../../storage/metrics/remote/codec.js';
 
 export interface IngestCounters {
   readonly samples: Counter<'handler' | 'outcome'>;
+}
+
+/** Decode buffers one remote_write request at a time reuses (see the route). */
+interface SpareColumns {
+  raw: Buffer;
+  sampleEnd: Int32Array;
+  ts: Float64Array;
+  vs: Float64Array;
+  labels: Array<Label[] | undefined>;
+  known: Array<KnownSeries | undefined>;
+  keys: Array<string | undefined>;
 }
 
 export function ingestCounters(ctx: AppContext): IngestCounters {
@@ -89,21 +101,28 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOption
 
   // Label bytes → validated labels and series ref, for the series senders re-send every request.
   const cache = new SeriesCache();
-  const lookup = (key: string) => cache.get(key);
+  const lookup = (buf: Uint8Array, from: number, to: number) => cache.get(buf, from, to);
   /**
    * Decode buffers kept between requests: the decompressed body and the sample columns are dead
    * once a batch is appended, and reallocating them per request (hundreds of KB off-heap each)
    * churned malloc enough to show in RSS. Only one request uses them at a time; a request
    * arriving while they are busy (the appender's commit may wait on WAL back-pressure) allocates.
+   * The per-series arrays are kept too: held until the batch is appended, fresh ones were often
+   * promoted to the old generation, growing it between full GCs.
    */
-  let spare: { raw: Buffer; sampleEnd: Int32Array; ts: Float64Array; vs: Float64Array } | undefined = {
+  let spare: SpareColumns | undefined = {
     raw: Buffer.allocUnsafe(0),
     sampleEnd: new Int32Array(64),
     ts: new Float64Array(1024),
     vs: new Float64Array(1024),
+    labels: [],
+    known: [],
+    keys: [],
   };
   /** Largest decompressed body worth keeping a buffer for; rarer giants allocate their own. */
   const MAX_SPARE_RAW = 8 * 1024 * 1024;
+  /** Most series per request whose per-series arrays are kept. */
+  const MAX_SPARE_SERIES = 1 << 16;
 
   app.post('/api/v1/write', async (req, reply) => {
     const encoding = req.headers['content-encoding'];
@@ -139,6 +158,12 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRouteOption
         mine.sampleEnd = batch.sampleEnd;
         mine.ts = batch.ts;
         mine.vs = batch.vs;
+        // Stale entries past a batch's count stay behind; a giant batch's arrays are not kept.
+        if (mine.labels.length > MAX_SPARE_SERIES) {
+          mine.labels = [];
+          mine.known = [];
+          mine.keys = [];
+        }
       }
       result = await ingestColumns(opts.appendable, batch, cache);
     } finally {

@@ -42,7 +42,7 @@ describe('ingestColumns', () => {
     const randomLabels = (): Array<[string, string]> => {
       const ls: Array<[string, string]> = [];
       const n = 1 + Math.floor(rnd() * 4);
-      for (let i = 0; i < n; i++) ls.push([rnd() < 0.15 && i > 0 ? ls[0]![0] : pick(names), rnd() < 0.1 ? '' : pick(['m1', 'm2', 'v', 'w'])]);
+      for (let i = 0; i < n; i++) ls.push([rnd() < 0.15 && i > 0 ? ls[0]![0] : pick(names), rnd() < 0.1 ? '' : pick(['m1', 'm2', 'v', 'w', 'm12', 'é', 'wé'])]);
       return ls;
     };
     const base = 1_700_000_000_000;
@@ -81,7 +81,7 @@ describe('ingestColumns', () => {
         })();
         const viaColumns = await (async () => {
           try {
-            const batch = decodeWriteRequestColumns(buf, (k) => cache.get(k));
+            const batch = decodeWriteRequestColumns(buf, (b, f, t) => cache.get(b, f, t));
             return { result: await ingestColumns({ appender: () => headB.appender() }, batch, cache) };
           } catch (err) {
             return { error: String(err) };
@@ -100,10 +100,10 @@ describe('ingestColumns', () => {
     const app = { appender: () => head.appender() };
     const cache = new SeriesCache();
     const body = (t: number) => Buffer.from(lenField(1, [...label('__name__', 'up'), ...label('job', 'x'), ...sample(t, 1)]));
-    await ingestColumns(app, decodeWriteRequestColumns(body(base), (k) => cache.get(k)), cache);
+    await ingestColumns(app, decodeWriteRequestColumns(body(base), (b, f, t) => cache.get(b, f, t)), cache);
     const first = [...head.series()][0]!.ref;
     expect(head.truncate(base + 1).series).toBe(1);
-    const r = await ingestColumns(app, decodeWriteRequestColumns(body(base + 10), (k) => cache.get(k)), cache);
+    const r = await ingestColumns(app, decodeWriteRequestColumns(body(base + 10), (b, f, t) => cache.get(b, f, t)), cache);
     expect(r.accepted).toBe(1);
     const [s] = [...head.series()];
     expect(s!.ref).not.toBe(first);
@@ -111,5 +111,28 @@ describe('ingestColumns', () => {
       { name: '__name__', value: 'up' },
       { name: 'job', value: 'x' },
     ]);
+  });
+});
+
+describe('SeriesCache', () => {
+  const known = (name: string, value: string, ref: number) => ({ labels: [{ name, value }], ref });
+  const bytes = (name: string, value: string) => Buffer.from(label(name, value));
+  const key = (b: Buffer) => b.toString('latin1');
+
+  it('confirms a hit by the label set or, for labels it cannot spell, by the bytes', () => {
+    const cache = new SeriesCache();
+    for (const [n, v, ref] of [['job', 'x', 1], ['job', 'xé', 2], ['job', 'xy', 3]] as const) cache.set(key(bytes(n, v)), known(n, v, ref));
+    for (const [n, v, ref] of [['job', 'x', 1], ['job', 'xé', 2], ['job', 'xy', 3]] as const) {
+      const b = bytes(n, v);
+      expect(cache.get(b, 0, b.length)?.ref).toBe(ref);
+    }
+    for (const [n, v] of [['job', 'y'], ['jo', 'bx'], ['job', 'xz'], ['job', 'é']] as const) {
+      const b = bytes(n, v);
+      expect(cache.get(b, 0, b.length)).toBeUndefined();
+    }
+    // Bytes inside a larger buffer.
+    const inner = bytes('job', 'xy');
+    const outer = Buffer.concat([Buffer.from([1, 2, 3]), inner, Buffer.from([4])]);
+    expect(cache.get(outer, 3, 3 + inner.length)?.ref).toBe(3);
   });
 });

@@ -459,11 +459,15 @@ export function decodeWriteRequestProto(buf: Uint8Array): WriteRequest {
  */
 export interface WriteRequestColumns<T> {
   readonly count: number;
+  // `labels`, `known` and `keys` hold `count` entries (more when reused: see `reuse`).
   /** Label pairs as sent, or `undefined` when `known[i]` resolved them (they were not decoded). */
   readonly labels: ReadonlyArray<Label[] | undefined>;
   /** What `lookup` returned for the series' label bytes, if anything. */
   readonly known: ReadonlyArray<T | undefined>;
-  /** The series' encoded label fields as a latin1 string, when they were contiguous; else undefined. */
+  /**
+   * The series' encoded label fields as a latin1 string, when they were contiguous and `lookup`
+   * did not know them (the key to remember them by); else undefined.
+   */
   readonly keys: ReadonlyArray<string | undefined>;
   readonly sampleEnd: Int32Array;
   readonly ts: Float64Array;
@@ -504,16 +508,30 @@ function labelRunEnd(buf: Buffer, pos: number, end: number): number {
  */
 export function decodeWriteRequestColumns<T>(
   buf: Uint8Array,
-  lookup: (key: string) => T | undefined,
-  /** Arrays to decode into (they are grown by replacement when too small), e.g. from a previous request. */
-  reuse?: { readonly sampleEnd: Int32Array; readonly ts: Float64Array; readonly vs: Float64Array },
+  /** Asked about `buf[from, to)`, the series' contiguous label fields. */
+  lookup: (buf: Uint8Array, from: number, to: number) => T | undefined,
+  /**
+   * Arrays to decode into, e.g. from a previous request: the typed ones are grown by replacement
+   * when too small, the others are overwritten from index 0 and may keep stale entries past `count`.
+   */
+  reuse?: {
+    readonly sampleEnd: Int32Array;
+    readonly ts: Float64Array;
+    readonly vs: Float64Array;
+    readonly labels?: Array<Label[] | undefined>;
+    readonly known?: Array<T | undefined>;
+    readonly keys?: Array<string | undefined>;
+  },
 ): WriteRequestColumns<T> {
   const r = new Reader(buf);
   const raw = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const end = buf.length;
-  const labels: Array<Label[] | undefined> = [];
-  const known: Array<T | undefined> = [];
-  const keys: Array<string | undefined> = [];
+  // Reused arrays are written by index, never truncated: setting `length = 0` would drop their
+  // backing stores, and three fresh ones per request outlive the durability wait often enough to
+  // be promoted.
+  const labels: Array<Label[] | undefined> = reuse?.labels ?? [];
+  const known: Array<T | undefined> = reuse?.known ?? [];
+  const keys: Array<string | undefined> = reuse?.keys ?? [];
   let sampleEnd = reuse?.sampleEnd ?? new Int32Array(64);
   let ts = reuse?.ts ?? new Float64Array(1024);
   let vs = reuse?.vs ?? new Float64Array(1024);
@@ -549,19 +567,21 @@ export function decodeWriteRequestColumns<T>(
               const runEnd = labelRunEnd(raw, at, tsEnd);
               if (runEnd > at) {
                 keyEnd = runEnd;
-                key = raw.toString('latin1', at, runEnd);
-                hit = lookup(key);
-                if (hit !== undefined) {
+                hit = lookup(raw, at, runEnd);
+                // Only a new series needs its bytes as a key: no string per series per request.
+                if (hit === undefined) key = raw.toString('latin1', at, runEnd);
+                else {
                   skippedFrom = at;
                   skippedTo = runEnd;
                   r.pos = runEnd;
                   break;
                 }
               }
-            } else if (key !== undefined && at >= keyEnd) {
+            } else if (keyEnd >= 0 && at >= keyEnd) {
               // Labels not in one run: no key, and the skipped run must be decoded after all.
               hit = undefined;
               key = undefined;
+              keyEnd = -1;
               if (skippedFrom >= 0) {
                 const resume = r.pos;
                 r.pos = skippedFrom;
@@ -624,10 +644,10 @@ export function decodeWriteRequestColumns<T>(
         next.set(sampleEnd);
         sampleEnd = next;
       }
+      labels[count] = hit !== undefined ? undefined : (ls ?? []);
+      known[count] = hit;
+      keys[count] = key;
       sampleEnd[count++] = n;
-      labels.push(hit !== undefined ? undefined : (ls ?? []));
-      known.push(hit);
-      keys.push(key);
     } else if (field === 3) {
       if (wire !== WIRE_LEN) wrongWire(r, 'WriteRequest', field, wire);
       const e = r.lengthEnd(end);
