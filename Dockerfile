@@ -1,7 +1,8 @@
 # Vigil image: one image, every role (`docker run vigil collector|indexer|alerter|api|all`).
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
-# better-sqlite3 compiles its native addon when no prebuilt binary matches.
+# better-sqlite3 compiles its native addon when no prebuilt binary matches; Vigil builds its own
+# (file-backed head chunks).
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.json ./
 COPY bin bin
@@ -27,6 +28,8 @@ WORKDIR /opt/vigil
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules node_modules
 COPY --from=build /src/dist dist
+# The head-chunk mapping addon, looked up beside its source (storage/metrics/tsdb/chunk/mapped-arena.ts).
+COPY --from=build /src/storage/metrics/tsdb/chunk/native/build/Release/mapped_file.node storage/metrics/tsdb/chunk/native/build/Release/
 COPY --from=build /src/bin bin
 COPY --from=build /src/dashboards dashboards
 RUN mkdir -p /var/lib/vigil && chown node:node /var/lib/vigil

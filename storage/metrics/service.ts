@@ -45,6 +45,7 @@ export function tsdbService(opts: TsdbServiceOptions): TsdbService {
   stat('vigil_tsdb_head_samples', 'Samples held in the head.', (db) => db.stats().numSamples);
   stat('vigil_tsdb_head_chunks', 'Chunks in the head.', (db) => db.stats().chunks);
   stat('vigil_tsdb_head_chunk_bytes', 'Memory of the head chunks.', (db) => db.stats().bytes);
+  stat('vigil_tsdb_head_chunks_mapped', 'Whether sealed head chunks are in file-backed memory (1) or on the heap (0).', (db) => (db.stats().headChunksMapped ? 1 : 0));
   stat('vigil_tsdb_wal_segment_current', 'Index of the WAL segment being written.', (db) => db.stats().walSegment);
   stat('vigil_tsdb_last_checkpoint_timestamp_seconds', 'When the last checkpoint was written (0 = never).', (db) => (db.stats().lastCheckpoint ?? 0) / 1000);
 

@@ -75,6 +75,32 @@ describe('openTSDB', () => {
     await app2.commit();
   });
 
+  it('keeps sealed chunks in chunks_head segments, which a restart rebuilds from the WAL', async () => {
+    const dir = await tmp();
+    const clock = fakeClock(T0 + HOUR);
+    const db = await openDB({ dir, clock: clock.now });
+    await fill(db, 0, 300); // 300 samples a series: two sealed chunks each
+    expect(db.stats().headChunksMapped).toBe(true);
+    expect(await readdir(join(dir, 'chunks_head'))).toEqual(['000001']);
+    const before = await dump(db, all);
+    await db.flushWAL();
+    // A crash leaves segment files behind; they are scratch, never read back.
+    const crashed = await tmp();
+    await cp(dir, crashed, { recursive: true });
+    await appendFile(join(crashed, 'chunks_head', '000001'), Buffer.from('garbage'));
+    await appendFile(join(crashed, 'chunks_head', '000009'), Buffer.from('garbage'));
+    const db2 = await openDB({ dir: crashed, clock: clock.now });
+    expect(await dump(db2, all)).toEqual(before);
+    expect(await readdir(join(crashed, 'chunks_head'))).toEqual(['000001']);
+
+    const heapDir = await tmp();
+    const onHeap = await openDB({ dir: heapDir, clock: clock.now, headChunks: 'heap' });
+    await fill(onHeap, 0, 300);
+    expect(onHeap.stats().headChunksMapped).toBe(false);
+    expect(await dump(onHeap, all)).toEqual(before);
+    expect(await readdir(heapDir)).not.toContain('chunks_head');
+  });
+
   it('recovers flushed commits after a crash and truncates a torn tail', async () => {
     const dir = await tmp();
     const clock = fakeClock(T0 + HOUR);

@@ -15,6 +15,7 @@ import type { Appendable, Appender, Querier, Queryable } from '../interface.js';
 import { deleteCheckpointsBefore, listCheckpoints, loadCheckpoint, writeCheckpoint, type CheckpointStats } from './checkpoint.js';
 import { Head, type CommitLog, type HeadStats } from './head.js';
 import { SILENT_LOGGER, type TSDBLogger } from './logger.js';
+import { MappedChunkArena } from './chunk/mapped-arena.js';
 import { HeadQuerier } from './querier.js';
 import { decodeRecord, DecodeError, Encoder, encodeSamples, encodeSeries, RECORD_SAMPLES, RECORD_SERIES } from './record.js';
 import type { MemSeries } from './series.js';
@@ -44,6 +45,12 @@ export interface TSDBOptions {
   readonly checkpointWalBytes?: number;
   readonly chunkRangeMs?: number;
   readonly samplesPerChunk?: number;
+  /**
+   * Where sealed head chunks live: 'mapped' (default) packs them into file-backed segments under
+   * `<dir>/chunks_head/` that the kernel can page out, as Prometheus does; 'heap' keeps them in
+   * process memory.
+   */
+  readonly headChunks?: 'mapped' | 'heap';
 }
 
 export interface TSDBStats extends HeadStats {
@@ -52,6 +59,8 @@ export interface TSDBStats extends HeadStats {
   readonly lastCheckpoint: number | null;
   /** Highest sample timestamp logged since open (ms), or null; the newest appended sample. */
   readonly maxLoggedTime: number | null;
+  /** Whether sealed head chunks are in file-backed segments (false: on the heap). */
+  readonly headChunksMapped: boolean;
 }
 
 export interface TruncateResult {
@@ -97,7 +106,12 @@ export async function openTSDB(opts: TSDBOptions): Promise<TSDB> {
   const clock = opts.clock ?? Date.now;
   const walDir = join(opts.dir, 'wal');
   await mkdir(walDir, { recursive: true });
+  const sealedArena =
+    (opts.headChunks ?? 'mapped') === 'mapped'
+      ? new MappedChunkArena({ dir: join(opts.dir, 'chunks_head'), onFallback: (reason) => logger.warn(`tsdb: ${reason}`) })
+      : undefined;
   const head = new Head({
+    ...(sealedArena !== undefined && { sealedArena }),
     retentionMs: opts.retentionMs ?? 24 * HOUR,
     clock,
     ...(opts.maxSeries !== undefined && { maxSeries: opts.maxSeries }),
@@ -124,7 +138,7 @@ export async function openTSDB(opts: TSDBOptions): Promise<TSDB> {
     ...(opts.walFlushIntervalMs !== undefined && { flushIntervalMs: opts.walFlushIntervalMs }),
     logger,
   });
-  const db = new DB(head, wal, walDir, opts, logger, clock, cp >= 0 ? cp : null, holds);
+  const db = new DB(head, wal, walDir, opts, logger, clock, cp >= 0 ? cp : null, holds, sealedArena);
   head.log = db.commitLog;
   await db.truncate();
   const s = head.stats();
@@ -191,6 +205,7 @@ class DB implements TSDB {
   readonly #segmentSummaries = new Map<number, SegmentSummary>();
   #maxLoggedTime: number | null = null;
   readonly #head: Head;
+  readonly #sealedArena: MappedChunkArena | undefined;
   readonly #wal: WAL;
   readonly #opts: TSDBOptions;
   readonly #logger: TSDBLogger;
@@ -203,8 +218,9 @@ class DB implements TSDB {
   #maintenance: Promise<unknown> = Promise.resolve();
   #closed = false;
 
-  constructor(head: Head, wal: WAL, walDir: string, opts: TSDBOptions, logger: TSDBLogger, clock: () => number, lastCheckpoint: number | null, holds: WalHolds) {
+  constructor(head: Head, wal: WAL, walDir: string, opts: TSDBOptions, logger: TSDBLogger, clock: () => number, lastCheckpoint: number | null, holds: WalHolds, sealedArena: MappedChunkArena | undefined) {
     this.#head = head;
+    this.#sealedArena = sealedArena;
     this.walDir = walDir;
     this.#holds = holds;
     this.#wal = wal;
@@ -272,6 +288,7 @@ class DB implements TSDB {
       walPendingBytes: this.#wal.pendingBytes,
       lastCheckpoint: this.#lastCheckpoint,
       maxLoggedTime: this.#maxLoggedTime,
+      headChunksMapped: this.#sealedArena !== undefined && !this.#sealedArena.fellBack,
     };
   }
 
@@ -437,5 +454,6 @@ class DB implements TSDB {
     if (this.#timer !== null) clearInterval(this.#timer);
     await this.#maintenance;
     await this.#wal.close();
+    this.#sealedArena?.close();
   }
 }

@@ -8,7 +8,7 @@ import { SeriesByLabels } from './series-map.js';
 import type { Matcher } from '../../../model/matcher.js';
 import { AppendError, type Appender } from '../interface.js';
 import { HeadAppender } from './appender.js';
-import { ChunkArena } from './chunk/arena.js';
+import { ChunkArena, type SealedArena } from './chunk/arena.js';
 import { OpenChunkPool } from './chunk/pool.js';
 import { SAMPLES_PER_CHUNK, SealedChunk, XorChunk } from './chunk/xor.js';
 import { MemPostings } from './mempostings.js';
@@ -40,6 +40,8 @@ export interface HeadOptions {
   readonly maxSeries?: number;
   readonly clock?: () => number;
   readonly log?: CommitLog;
+  /** Where sealed chunks go; default heap slabs. The TSDB passes file-backed segments. */
+  readonly sealedArena?: SealedArena;
 }
 
 export interface HeadStats {
@@ -78,7 +80,7 @@ export class Head implements ChunkEnv {
   readonly #byLabels = new SeriesByLabels<MemSeries>();
   readonly #byRef = new Map<number, MemSeries>();
   readonly index = new MemPostings();
-  readonly sealedArena = new ChunkArena();
+  readonly sealedArena: SealedArena;
   readonly openPool = new OpenChunkPool();
   #nextRef = 1;
   /** Lower bound set by truncation: nothing before it may be appended any more. */
@@ -104,6 +106,7 @@ export class Head implements ChunkEnv {
     this.maxSeries = opts.maxSeries ?? Infinity;
     this.clock = opts.clock ?? Date.now;
     this.log = opts.log;
+    this.sealedArena = opts.sealedArena ?? new ChunkArena();
   }
 
   /** Oldest timestamp still accepted. */

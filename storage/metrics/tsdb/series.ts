@@ -2,7 +2,7 @@
  * One series held in memory: its label set, sealed chunks and the open head chunk.
  */
 import type { Labels } from '../../../model/labels.js';
-import type { ChunkArena } from './chunk/arena.js';
+import type { SealedArena } from './chunk/arena.js';
 import type { OpenChunkPool } from './chunk/pool.js';
 import { XorChunk, type ChunkReader, type SealedChunk } from './chunk/xor.js';
 
@@ -14,7 +14,7 @@ export interface ChunkEnv {
   readonly chunkRangeMs: number;
   readonly samplesPerChunk: number;
   /** Holds sealed chunks, packed in time order. */
-  readonly sealedArena: ChunkArena;
+  readonly sealedArena: SealedArena;
   /** Holds the growing buffers of open chunks. */
   readonly openPool: OpenChunkPool;
 }

@@ -11,7 +11,17 @@ import type { ByteAllocator } from './bstream.js';
 
 const DEFAULT_SLAB_BYTES = 64 * 1024;
 
-export class ChunkArena implements ByteAllocator {
+/**
+ * Where sealed chunks are placed: the heap slabs below, or file-backed segments
+ * (`mapped-arena.ts`). Either returns the buffer holding the copy and leaves its offset in
+ * `lastOffset`.
+ */
+export interface SealedArena {
+  copy(src: Uint8Array, len: number, from?: number): Uint8Array;
+  readonly lastOffset: number;
+}
+
+export class ChunkArena implements ByteAllocator, SealedArena {
   readonly slabBytes: number;
   #slab: Uint8Array;
   #off = 0;

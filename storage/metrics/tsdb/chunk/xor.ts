@@ -15,7 +15,7 @@
  * are never written to disk except through the checkpoint, which records the count itself.
  * Values round-trip bit-exactly (NaN payloads, -0), which staleness markers depend on.
  */
-import type { ChunkArena } from './arena.js';
+import type { SealedArena } from './arena.js';
 import { BitReader, BitWriter, type ByteAllocator } from './bstream.js';
 
 const TWO32 = 0x1_0000_0000;
@@ -289,7 +289,7 @@ export class XorChunk implements ChunkReader {
    * Freezes the chunk into an exact-size copy placed in `arena` and hands the growing buffer back
    * to its allocator; this chunk must not be used afterwards.
    */
-  seal(arena: ChunkArena): SealedChunk {
+  seal(arena: SealedArena): SealedChunk {
     const size = this.size;
     const w = this.#w;
     const slab = arena.copy(w.buffer, size, w.byteOffset);
