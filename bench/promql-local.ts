@@ -5,7 +5,8 @@
  * median wall and CPU time per query. Run it under `node --cpu-prof` to see where time goes.
  *
  * BENCH_PODS, BENCH_HOURS, BENCH_RUNS as in `bench:promql`; BENCH_ONLY=substring picks queries;
- * BENCH_PROFILE=file.cpuprofile writes a CPU profile of the queries alone (not of loading).
+ * BENCH_PROFILE=file.cpuprofile writes a CPU profile of the queries alone (not of loading);
+ * BENCH_HEAD_CHUNKS=heap keeps sealed chunks on the heap instead of file-backed segments.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,7 +29,8 @@ async function main(): Promise<void> {
   const now = Date.now();
   const ds = generateDataset({ start: now - hours * 3600_000 - 60_000, durationMs: hours * 3600_000, pods, nodes: Math.max(2, Math.round(pods / 30)), services: Math.max(2, Math.round(pods / 25)) });
   const dir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-local-'));
-  const db = await openTSDB({ dir, walFlushIntervalMs: 0, maintenanceIntervalMs: 0, retentionMs: 48 * 3600_000 });
+  const headChunks = process.env.BENCH_HEAD_CHUNKS === 'heap' ? 'heap' : 'mapped';
+  const db = await openTSDB({ dir, walFlushIntervalMs: 0, maintenanceIntervalMs: 0, retentionMs: 48 * 3600_000, headChunks });
   const app = Fastify();
   try {
     const t0 = performance.now();
