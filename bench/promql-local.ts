@@ -6,7 +6,8 @@
  *
  * BENCH_PODS, BENCH_HOURS, BENCH_RUNS as in `bench:promql`; BENCH_ONLY=substring picks queries;
  * BENCH_PROFILE=file.cpuprofile writes a CPU profile of the queries alone (not of loading);
- * BENCH_HEAD_CHUNKS=heap keeps sealed chunks on the heap instead of file-backed segments.
+ * BENCH_HEAD_CHUNKS=heap keeps sealed chunks on the heap instead of file-backed segments. The
+ * young generation is fixed as the server fixes it, since its size sets what queries spend in GC.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,8 +21,11 @@ import { openTSDB } from '../storage/metrics/tsdb/db.js';
 import { generateDataset, datasetBatches } from './dataset.js';
 import { BENCH_QUERIES } from './queries.js';
 import { median, printTable } from './proc.js';
+import { fixYoungGeneration } from '../util/young-generation.js';
 
 async function main(): Promise<void> {
+  // The server's heap settings (bin/vigil.js), so that garbage collection costs what it does there.
+  fixYoungGeneration();
   const pods = Number(process.env.BENCH_PODS ?? 1500);
   const hours = Number(process.env.BENCH_HOURS ?? 4);
   const runs = Number(process.env.BENCH_RUNS ?? 5);
