@@ -16,7 +16,7 @@ import {
 } from '../../promql/engine/index.js';
 import { prometheusError, statusForPrometheusError, type PrometheusErrorType } from '../errors.js';
 import { BadDataError, checkRange, parseDurationParam, parseTimeParam } from '../prometheus/params.js';
-import { resultData } from '../prometheus/result.js';
+import { querySuccessJson } from '../prometheus/result-json.js';
 import { acceptForms, param, requestParams, type Params } from '../prometheus/request.js';
 import { astToJson } from '../prometheus/ast-json.js';
 
@@ -84,13 +84,9 @@ function queryError(reply: FastifyReply, err: unknown): FastifyReply {
   return reply.code(statusForPrometheusError(type)).send(prometheusError(type, (err as Error).message));
 }
 
-function success(result: QueryResult) {
-  return {
-    status: 'success',
-    data: resultData(result.value),
-    ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}),
-    ...(result.infos.length > 0 ? { infos: result.infos } : {}),
-  };
+/** The JSON text of a successful query (see result-json.ts for why it is not built as objects). */
+function success(reply: FastifyReply, result: QueryResult): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(querySuccessJson(result));
 }
 
 /**
@@ -123,7 +119,7 @@ export async function prometheusQueryRoutes(app: FastifyInstance, opts: { backen
         const expr = parseQuery(queryParam(p));
         const t = param(p, 'time');
         const ts = t === undefined || t === '' ? now() : parseTimeParam(t, 'time');
-        return success(await opts.backend.instant(expr, ts, queryOptions(reply, p)));
+        return success(reply, await opts.backend.instant(expr, ts, queryOptions(reply, p)));
       } catch (err) {
         return queryError(reply, err);
       }
@@ -140,7 +136,7 @@ export async function prometheusQueryRoutes(app: FastifyInstance, opts: { backen
         const step = parseDurationParam(param(p, 'step') ?? '', 'step');
         checkRange(start, end, step);
         const expr = parseQuery(queryParam(p));
-        return success(await opts.backend.range(expr, start, end, step, queryOptions(reply, p)));
+        return success(reply, await opts.backend.range(expr, start, end, step, queryOptions(reply, p)));
       } catch (err) {
         return queryError(reply, err);
       }
