@@ -8,7 +8,7 @@
  */
 import { generateDataset } from './dataset.js';
 import { encodedBatches, pushBodies } from './push.js';
-import { cpuSeconds, dirBytes, formatBytes, printTable, rssBytes } from './proc.js';
+import { cpuSeconds, dirBytes, formatBytes, printTable, rssBytes, rssParts } from './proc.js';
 import { startPrometheusSystem, startVictoriaMetricsSystem, startVigil, type System } from './systems.js';
 import { formatParseThroughput, parseThroughput } from './parse-throughput.js';
 
@@ -39,7 +39,10 @@ async function measure(start: () => Promise<System>, bodies: ReturnType<typeof e
       rss: rssBytes(sys.pid),
       diskPerSample: dirBytes(sys.dataDir) / samples,
     };
-    console.log(`  ${sys.name}: ${seconds.toFixed(1)} s wall, ${cpu.toFixed(1)} CPU s`);
+    const parts = rssParts(sys.pid);
+    console.log(
+      `  ${sys.name}: ${seconds.toFixed(1)} s wall, ${cpu.toFixed(1)} CPU s; RSS ${formatBytes(figures.rss)} = anonymous ${formatBytes(parts.anon)} + file ${formatBytes(parts.file)} + shared ${formatBytes(parts.shmem)}`,
+    );
     return figures;
   } finally {
     await sys.stop();

@@ -7,7 +7,8 @@
  * BENCH_PODS, BENCH_HOURS, BENCH_RUNS as in `bench:promql`; BENCH_ONLY=substring picks queries;
  * BENCH_PROFILE=file.cpuprofile writes a CPU profile of the queries alone (not of loading);
  * BENCH_HEAD_CHUNKS=heap keeps sealed chunks on the heap instead of file-backed segments. The
- * young generation is fixed as the server fixes it, since its size sets what queries spend in GC.
+ * young generation is fixed as the server fixes it, since its size sets what queries spend in GC;
+ * BENCH_YOUNG_GENERATION_MIB tries another size (a power of two).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,8 @@ import { fixYoungGeneration } from '../util/young-generation.js';
 
 async function main(): Promise<void> {
   // The server's heap settings (bin/vigil.js), so that garbage collection costs what it does there.
-  fixYoungGeneration();
+  const youngMiB = process.env.BENCH_YOUNG_GENERATION_MIB;
+  fixYoungGeneration(youngMiB !== undefined ? Number(youngMiB) * 1024 * 1024 : undefined);
   const pods = Number(process.env.BENCH_PODS ?? 1500);
   const hours = Number(process.env.BENCH_HOURS ?? 4);
   const runs = Number(process.env.BENCH_RUNS ?? 5);
