@@ -17,7 +17,7 @@ const QUERY_PATH = [
     .map((f) => `promql/engine/${f}`),
   'storage/metrics/tsdb/querier.ts',
   'storage/metrics/tsdb/chunk/xor-wasm.ts',
-  'api/prometheus/result.ts',
+  'api/prometheus/result-json.ts',
 ];
 
 /** Top-level `const x = new (Weak)Map<Labels…` / `<Label…` declarations. */

@@ -66,9 +66,16 @@ describe('Prometheus → Vigil remote_write', () => {
     expect([...inProm].filter((k) => !inVigil.has(k))).toEqual([]);
     const all = await seriesKeys(vigilUrl, '{job="prometheus"}');
     expect(all.size).toBeGreaterThan(100);
-    const metrics = await (await fetch(`${vigilUrl}/metrics`)).text();
+    // Samples are counted once acknowledged, after the WAL flush that follows the append, so
+    // the counter can trail the series being queryable by a flush (longer on a loaded disk).
+    const accepted = /vigil_ingest_samples_total\{handler="remote_write",outcome="accepted"\} [1-9]/;
+    let metrics = '';
+    for (const until = Date.now() + 15_000; Date.now() < until; await new Promise((r) => setTimeout(r, 200))) {
+      metrics = await (await fetch(`${vigilUrl}/metrics`)).text();
+      if (accepted.test(metrics)) break;
+    }
     expect(vigil.output()).not.toMatch(/"level":"(error|fatal)"/);
-    expect(metrics).toMatch(/vigil_ingest_samples_total\{handler="remote_write",outcome="accepted"\} [1-9]/);
+    expect(metrics).toMatch(accepted);
     expect(metrics).not.toMatch(/vigil_ingest_samples_total\{handler="remote_write",outcome="(?!accepted)[a-z_]+"\} [1-9]/);
     // Prometheus's own view: nothing failed or was dropped on its side.
     const failed = await fetch(`${prom.url}/api/v1/query?query=${encodeURIComponent('sum(prometheus_remote_storage_samples_failed_total) + sum(prometheus_remote_storage_samples_dropped_total)')}`);
