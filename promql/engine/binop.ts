@@ -9,6 +9,7 @@ import type { Evaluator } from './evaluator.js';
 import { dropLabels, dropMetadata, keepLabels, labelsString, setLabel, signatureOn, signatureWithout } from './labels-util.js';
 import { labelsKey } from '../../model/labels.js';
 import type { El, EvalValue, StepSeries } from './types.js';
+import { refillAt, refillEnd } from './refill.js';
 
 const ARITHMETIC = new Set<BinaryOp>(['+', '-', '*', '/', '%', '^', 'atan2']);
 const COMPARISON = new Set<BinaryOp>(['==', '!=', '>', '<', '>=', '<=']);
@@ -219,10 +220,13 @@ function vectorVector(ev: Evaluator, e: BinaryExpr, op: BinaryOp, lhs: StepSerie
   const pool: El[] = [];
   const out: El[] = [];
   return ev.rangeEval([lhs, rhs], (v, ts, step) => {
-    out.length = 0;
+    let k = 0;
     let l = v[0]!;
     let r = v[1]!;
-    if (l.length === 0 || r.length === 0) return out;
+    if (l.length === 0 || r.length === 0) {
+      refillEnd(out, 0);
+      return out;
+    }
     let lsigs = lsig;
     let rsigs = rsig;
     if (oneToMany) {
@@ -273,7 +277,7 @@ function vectorVector(ev: Evaluator, e: BinaryExpr, op: BinaryOp, lhs: StepSerie
         insertedAt.set(metric.key, step);
       }
       if (!keep && !e.returnBool) continue;
-      let el = pool[out.length];
+      let el = pool[k];
       if (!el) {
         el = { labels: metric.labels, v: 0, t: 0, dropName: false, sid: 0 };
         pool.push(el);
@@ -282,8 +286,9 @@ function vectorVector(ev: Evaluator, e: BinaryExpr, op: BinaryOp, lhs: StepSerie
       el.v = value;
       el.t = ts;
       el.dropName = e.returnBool;
-      out.push(el);
+      refillAt(out, k++, el);
     }
+    refillEnd(out, k);
     return out;
   });
 }

@@ -16,6 +16,7 @@ import { setLabel } from './labels-util.js';
 import { mergeSameLabelsets } from './result.js';
 import type { El, EvalValue, StepSeries } from './types.js';
 import { SampleBuffer } from './samples.js';
+import { refillAt, refillEnd } from './refill.js';
 
 const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
 
@@ -208,8 +209,9 @@ export async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number, s
     if (len > 0) anySamples = true;
     // Step times stay implicit (a prefix of `allSteps`) while every step so far has a value.
     let ts: number[] | undefined;
-    // A sink consumes each series at once, so its arrays can be reused.
-    const vals: number[] = sink !== undefined ? reuse(vbuf) : [];
+    // A sink consumes each series at once, so its arrays are refilled (see `refill.ts`).
+    const vals: number[] = sink !== undefined ? vbuf : [];
+    let k = 0;
     const sts = s.ts;
     w.ts = sts;
     w.vs = s.vs;
@@ -238,12 +240,13 @@ export async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number, s
         throw err;
       }
       if (r === undefined) continue;
-      if (ts === undefined && vals.length !== step) ts = prefix(allSteps, vals.length, sink !== undefined ? tbuf : undefined);
+      if (ts === undefined && k !== step) ts = prefix(allSteps, k, sink !== undefined ? tbuf : undefined);
       if (ts !== undefined) ts.push(stepT);
-      vals.push(r);
+      refillAt(vals, k++, r);
     }
-    if (vals.length > 0) {
-      ts ??= vals.length === n ? allSteps : prefix(allSteps, vals.length, sink !== undefined ? tbuf : undefined);
+    if (k > 0) {
+      refillEnd(vals, k);
+      ts ??= k === n ? allSteps : prefix(allSteps, k, sink !== undefined ? tbuf : undefined);
       ev.addSamples(ts.length);
       const series: StepSeries = { labels: s.labels, ts, vs: vals, dropName: keepName ? s.dropName : true };
       if (sink !== undefined) sink(series);
@@ -272,16 +275,11 @@ export async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number, s
   return out;
 }
 
-function reuse(a: number[]): number[] {
-  a.length = 0;
-  return a;
-}
-
-/** The first `n` of `steps`, in `into` (reused) when given. */
+/** The first `n` of `steps`, in `into` (refilled) when given. */
 function prefix(steps: number[], n: number, into: number[] | undefined): number[] {
   if (into === undefined) return steps.slice(0, n);
-  into.length = 0;
-  for (let i = 0; i < n; i++) into.push(steps[i]!);
+  for (let i = 0; i < n; i++) refillAt(into, i, steps[i]!);
+  refillEnd(into, n);
   return into;
 }
 

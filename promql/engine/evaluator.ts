@@ -17,6 +17,7 @@ import { dropMetadata, onlyNameMetadata } from './labels-util.js';
 import { mergeSameLabelsets } from './result.js';
 import { isRangeCall, unwrapParens } from './ast-util.js';
 import { SampleBuffer, type LoadedSeries } from './samples.js';
+import { refillAt, refillEnd } from './refill.js';
 
 export type { LoadedSeries } from './samples.js';
 
@@ -52,11 +53,6 @@ export interface QueryContext {
 export type SeriesSink = (s: StepSeries) => void;
 /** Evaluates an expression, handing its series to `sink` instead of returning them. */
 export type SeriesStream = (sink: SeriesSink) => Promise<void>;
-
-function reuse(a: number[]): number[] {
-  a.length = 0;
-  return a;
-}
 
 /** How long evaluation may hold the event loop before yielding. */
 const YIELD_EVERY_MS = 20;
@@ -257,8 +253,9 @@ export class Evaluator {
       this.tick();
       // Step times stay implicit (`allSteps`) until the first step without a point.
       let ts: number[] | undefined;
-      // A sink consumes each series at once, so its arrays can be reused.
-      const vals: number[] = sink !== undefined ? reuse(vbuf) : [];
+      // A sink consumes each series at once, so its value array is refilled (see `refill.ts`).
+      const vals: number[] = sink !== undefined ? vbuf : [];
+      let k = 0;
       buf.read(s);
       const st = buf.ts;
       const sv = buf.vs;
@@ -271,7 +268,7 @@ export class Evaluator {
         if (at !== undefined && i > 0) {
           // Step invariant: same sample every step.
           if (!(cur >= 0 && st[cur]! > ref - lookback && !isStaleNaN(sv[cur]!))) {
-            ts ??= allSteps.slice(0, vals.length);
+            ts ??= allSteps.slice(0, k);
             continue;
           }
           v = timestampValues ? st[cur]! / 1000 : sv[cur]!;
@@ -279,15 +276,16 @@ export class Evaluator {
           while (cur + 1 < len && st[cur + 1]! <= ref) cur++;
           const t = cur < 0 ? 0 : st[cur]!;
           if (cur < 0 || t <= ref - lookback || isStaleNaN(sv[cur]!)) {
-            ts ??= allSteps.slice(0, vals.length);
+            ts ??= allSteps.slice(0, k);
             continue;
           }
           v = timestampValues ? t / 1000 : sv[cur]!;
         }
         if (ts !== undefined) ts.push(stepT);
-        vals.push(v);
+        refillAt(vals, k++, v);
       }
-      if (vals.length > 0) {
+      if (k > 0) {
+        refillEnd(vals, k);
         ts ??= allSteps;
         this.addSamples(ts.length);
         const series: StepSeries = { labels: s.labels, ts, vs: vals, dropName: false };
@@ -448,7 +446,7 @@ export class Evaluator {
         const m = inputs[a]!;
         const cur = cursors[a]!;
         const vec = vectors[a]!;
-        vec.length = 0;
+        let k = 0;
         const e = els[a]!;
         for (let i = 0; i < m.length; i++) {
           const s = m[i]!;
@@ -457,10 +455,11 @@ export class Evaluator {
             const el = e[i]!;
             el.v = s.vs[c]!;
             el.t = ts;
-            vec.push(el);
+            refillAt(vec, k++, el);
             cur[i] = c + 1;
           }
         }
+        refillEnd(vec, k);
       }
       const res = fn(vectors, ts, step);
       if (this.isInstant) {

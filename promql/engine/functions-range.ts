@@ -4,6 +4,7 @@
  * allocates nothing. `undefined` means "no output for this step".
  */
 import { kahan, kahanStep, quantileSorted } from './mathutil.js';
+import { refillAt, refillEnd } from './refill.js';
 
 /** Samples of a range: a selector's typed arrays or a subquery's step values. */
 export type SampleArray = Float64Array | number[];
@@ -145,8 +146,9 @@ function compareOverTime(w: RangeWindow, cmp: (cur: number, best: number) => boo
 const scratch: number[] = [];
 
 function windowValues(w: RangeWindow): number[] {
-  scratch.length = 0;
-  for (let i = w.lo; i < w.hi; i++) scratch.push(w.vs[i]!);
+  let k = 0;
+  for (let i = w.lo; i < w.hi; i++) refillAt(scratch, k++, w.vs[i]!);
+  refillEnd(scratch, k);
   return scratch;
 }
 
