@@ -198,8 +198,9 @@ export async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number, s
     ev.tick();
     const s = src.series(si);
     if (s.n > 0) anySamples = true;
-    // A sink consumes each series at once, so its arrays are refilled (see `refill.ts`).
-    stepper.begin(s.ts, s.vs, s.n, sink !== undefined ? vbuf : [], sink !== undefined ? tbuf : undefined);
+    // Values go to a refilled buffer (see `refill.ts`); a sink consumes each series at once,
+    // anything else gets an exact-size copy rather than an array grown push by push.
+    stepper.begin(s.ts, s.vs, s.n, vbuf, sink !== undefined ? tbuf : undefined);
     // Long ranges in slices, so that a series of many steps still lets the event loop run.
     for (let from = 0; from < n; from += STEPS_PER_SLICE) {
       if (from > 0 && ev.dueForYield()) await ev.pause();
@@ -207,8 +208,8 @@ export async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number, s
     }
     const k = stepper.k;
     if (k > 0) {
-      const vals = stepper.vals;
-      refillEnd(vals, k);
+      refillEnd(vbuf, k);
+      const vals = sink !== undefined ? vbuf : vbuf.slice();
       // Step times stay implicit (a prefix of `allSteps`) while every step so far has a value.
       const ts = stepper.ts ?? (k === n ? allSteps : stepper.prefix(k));
       ev.addSamples(ts.length);

@@ -253,8 +253,9 @@ export class Evaluator {
       this.tick();
       // Step times stay implicit (`allSteps`) until the first step without a point.
       let ts: number[] | undefined;
-      // A sink consumes each series at once, so its value array is refilled (see `refill.ts`).
-      const vals: number[] = sink !== undefined ? vbuf : [];
+      // Values go to a refilled buffer (see `refill.ts`); a sink consumes each series at once,
+      // anything else gets an exact-size copy rather than an array grown push by push.
+      const vals = vbuf;
       let k = 0;
       buf.read(s);
       const st = buf.ts;
@@ -288,7 +289,7 @@ export class Evaluator {
         refillEnd(vals, k);
         ts ??= allSteps;
         this.addSamples(ts.length);
-        const series: StepSeries = { labels: s.labels, ts, vs: vals, dropName: false };
+        const series: StepSeries = { labels: s.labels, ts, vs: sink !== undefined ? vals : vals.slice(), dropName: false };
         if (sink !== undefined) sink(series);
         else out.push(series);
       }
