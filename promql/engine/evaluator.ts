@@ -4,7 +4,7 @@
  * query is the one-step case. Series data were loaded once per selector before evaluation
  * (see `engine.ts`), so evaluating a range query never goes back to storage per step.
  */
-import { EMPTY_LABELS, labelsKey, type Labels } from '../../model/labels.js';
+import { EMPTY_LABELS, labelsGet, labelsKey, METRIC_NAME, type Labels } from '../../model/labels.js';
 import type { Expr, MatrixSelector, SubqueryExpr, VectorSelector, Call, AggregateExpr, BinaryExpr } from '../parser/index.js';
 import type { Annotations } from './annotations.js';
 import { QueryExecutionError, QueryTimeoutError, TooManySamplesError } from './errors.js';
@@ -194,14 +194,26 @@ export class Evaluator {
   #dropNamesNow(v: EvalValue, strict: boolean): EvalValue {
     if (this.q.delayedNameRemoval || v.kind !== 'vector') return v;
     let any = false;
+    // Series that all lose just `__name__`, the same name for all, stay as distinct as they were
+    // (the usual case: a function of one metric), so they need no keys to look for coincidences.
+    let distinct = true;
+    let name: string | undefined;
     for (const s of v.series) {
       if (s.dropName) {
+        if (distinct) {
+          if (!onlyNameMetadata(s.labels)) distinct = false;
+          else {
+            const n = labelsGet(s.labels, METRIC_NAME);
+            if (name === undefined) name = n;
+            else if (n !== name) distinct = false;
+          }
+        }
         s.labels = dropMetadata(s.labels);
         s.dropName = false;
         any = true;
-      }
+      } else distinct = false;
     }
-    if (!any) return v;
+    if (!any || distinct) return v;
     if (strict) {
       const seen = new Set<string>();
       for (const s of v.series) {
