@@ -188,8 +188,10 @@ export async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number, s
   const allSteps = ev.allSteps();
   const vbuf: number[] = [];
   const tbuf: number[] = [];
-  const stepper = new RangeStepper(fn, params, allSteps, (msg) => ev.error(msg), src.at, src.offset, src.rangeMs, ev.start, ev.interval);
   const checksCounter = name === 'rate' || name === 'increase';
+  // Over many steps a sample is in several windows: counting the resets of a series once spares
+  // each window its scan for them (there usually are none).
+  const stepper = new RangeStepper(fn, params, allSteps, (msg) => ev.error(msg), src.at, src.offset, src.rangeMs, ev.start, ev.interval, checksCounter && n > 1);
   // The counter-name check runs once per distinct metric name, not once per series.
   let checkedMetric: string | undefined;
   for (let si = 0; si < src.count; si++) {

@@ -26,6 +26,8 @@ export class RangeStepper {
   readonly #rangeMs: number;
   readonly #start: number;
   readonly #interval: number;
+  readonly #countResets: boolean;
+  #resets = new Int32Array(0);
 
   // The current series.
   #sts: SampleArray = [];
@@ -51,11 +53,14 @@ export class RangeStepper {
     rangeMs: number,
     start: number,
     interval: number,
+    /** Count each series' counter resets up front (`RangeWindow.resets`). */
+    countResets: boolean,
   ) {
     this.#fn = fn;
     this.#params = params;
     this.#stepParams = new Array<number>(params.length).fill(0);
-    this.#w = { ts: [], vs: [], lo: 0, hi: 0, rangeStart: 0, rangeEnd: 0, rangeMs, evalT: 0 };
+    this.#w = { ts: [], vs: [], lo: 0, hi: 0, rangeStart: 0, rangeEnd: 0, rangeMs, evalT: 0, resets: undefined };
+    this.#countResets = countResets;
     this.#allSteps = allSteps;
     this.#fail = fail;
     this.#hasAt = at !== undefined;
@@ -78,6 +83,7 @@ export class RangeStepper {
     this.#tbuf = tbuf;
     this.#w.ts = ts;
     this.#w.vs = vs;
+    if (this.#countResets) this.#w.resets = this.#countResetsOf(vs, n);
     this.vals = vals;
     this.k = 0;
     this.ts = undefined;
@@ -135,6 +141,19 @@ export class RangeStepper {
     this.k = k;
     this.ts = ts;
     this.windowSamples = windowSamples;
+  }
+
+  /** Running count of the drops in `vs[0, n)` (see `RangeWindow.resets`), in a reused buffer. */
+  #countResetsOf(vs: SampleArray, n: number): Int32Array {
+    if (this.#resets.length < n) this.#resets = new Int32Array(Math.max(n, this.#resets.length * 2));
+    const r = this.#resets;
+    let count = 0;
+    if (n > 0) r[0] = 0;
+    for (let i = 1; i < n; i++) {
+      if (vs[i]! < vs[i - 1]!) count++;
+      r[i] = count;
+    }
+    return r;
   }
 
   /** The first `n` step times, in the refilled step buffer when there is one. */
