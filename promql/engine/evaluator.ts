@@ -8,7 +8,6 @@ import { EMPTY_LABELS, labelsGet, labelsKey, METRIC_NAME, type Labels } from '..
 import type { Expr, MatrixSelector, SubqueryExpr, VectorSelector, Call, AggregateExpr, BinaryExpr } from '../parser/index.js';
 import type { Annotations } from './annotations.js';
 import { QueryExecutionError, QueryTimeoutError, TooManySamplesError } from './errors.js';
-import { isStaleNaN } from '../../model/stale.js';
 import type { El, EvalValue, StepSeries } from './types.js';
 import { evalAggregate } from './aggregate.js';
 import { evalBinary } from './binop.js';
@@ -18,6 +17,7 @@ import { mergeSameLabelsets } from './result.js';
 import { isRangeCall, unwrapParens } from './ast-util.js';
 import { SampleBuffer, type LoadedSeries } from './samples.js';
 import { refillAt, refillEnd } from './refill.js';
+import { SelectorStepper } from './selector-steps.js';
 
 export type { LoadedSeries } from './samples.js';
 
@@ -260,48 +260,19 @@ export class Evaluator {
     const allSteps = this.allSteps();
     const buf = new SampleBuffer();
     const vbuf: number[] = [];
+    const stepper = new SelectorStepper(n, this.start, this.interval, at, offset, lookback, timestampValues, allSteps);
     for (const s of data) {
       if (this.dueForYield()) await this.pause();
       this.tick();
-      // Step times stay implicit (`allSteps`) until the first step without a point.
-      let ts: number[] | undefined;
+      buf.read(s);
       // Values go to a refilled buffer (see `refill.ts`); a sink consumes each series at once,
       // anything else gets an exact-size copy rather than an array grown push by push.
-      const vals = vbuf;
-      let k = 0;
-      buf.read(s);
-      const st = buf.ts;
-      const sv = buf.vs;
-      const len = buf.n;
-      let cur = -1; // Index of the last sample with t <= refTime.
-      for (let i = 0; i < n; i++) {
-        const stepT = this.start + i * this.interval;
-        const ref = (at ?? stepT) - offset;
-        let v: number;
-        if (at !== undefined && i > 0) {
-          // Step invariant: same sample every step.
-          if (!(cur >= 0 && st[cur]! > ref - lookback && !isStaleNaN(sv[cur]!))) {
-            ts ??= allSteps.slice(0, k);
-            continue;
-          }
-          v = timestampValues ? st[cur]! / 1000 : sv[cur]!;
-        } else {
-          while (cur + 1 < len && st[cur + 1]! <= ref) cur++;
-          const t = cur < 0 ? 0 : st[cur]!;
-          if (cur < 0 || t <= ref - lookback || isStaleNaN(sv[cur]!)) {
-            ts ??= allSteps.slice(0, k);
-            continue;
-          }
-          v = timestampValues ? t / 1000 : sv[cur]!;
-        }
-        if (ts !== undefined) ts.push(stepT);
-        refillAt(vals, k++, v);
-      }
+      const k = stepper.run(buf.ts, buf.vs, buf.n, vbuf);
       if (k > 0) {
-        refillEnd(vals, k);
-        ts ??= allSteps;
+        refillEnd(vbuf, k);
+        const ts = stepper.ts ?? allSteps;
         this.addSamples(ts.length);
-        const series: StepSeries = { labels: s.labels, ts, vs: sink !== undefined ? vals : vals.slice(), dropName: false };
+        const series: StepSeries = { labels: s.labels, ts, vs: sink !== undefined ? vbuf : vbuf.slice(), dropName: false };
         if (sink !== undefined) sink(series);
         else out.push(series);
       }

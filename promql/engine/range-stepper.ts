@@ -105,6 +105,9 @@ export class RangeStepper {
     const rangeMs = this.#rangeMs;
     const start = this.#start;
     const interval = this.#interval;
+    // Where `@` fixes the window, its end is computed once. Not `(hasAt ? at : stepT) - offset`:
+    // V8 then keeps the choice as a tagged value and boxes `stepT` at every step.
+    const atRef = at - offset;
     let lo = this.#lo;
     let hi = this.#hi;
     let k = this.k;
@@ -112,7 +115,7 @@ export class RangeStepper {
     let windowSamples = this.windowSamples;
     for (let step = from; step < to; step++) {
       const stepT = start + step * interval;
-      const ref = (hasAt ? at : stepT) - offset;
+      const ref = hasAt ? atRef : stepT - offset;
       const rangeStart = ref - rangeMs;
       while (hi < len && sts[hi]! <= ref) hi++;
       while (lo < hi && sts[lo]! <= rangeStart) lo++;
