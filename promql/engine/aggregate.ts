@@ -109,7 +109,7 @@ export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Ev
       const f = s.vs[c]!;
       const gi = seriesGroup[si]!;
       if (!seen[gi]) {
-        acc.first(gi, f, s.dropName);
+        acc.first(gi, s.vs, c, s.dropName);
         if (op === 'quantile') {
           refillAt(heaps[gi]!, 0, f);
           heapLen[gi] = 1;
@@ -119,7 +119,7 @@ export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Ev
       if (op === 'quantile') {
         if (s.dropName) acc.dropName[gi] = 1;
         refillAt(heaps[gi]!, heapLen[gi]!++, f);
-      } else acc.next(gi, f, s.dropName);
+      } else acc.next(gi, s.vs, c, s.dropName);
     }
     for (let gi = 0; gi < ng; gi++) {
       if (!seen[gi]) continue;
@@ -201,8 +201,14 @@ class Folds {
     this.dropName = g8(this.dropName);
   }
 
+  /*
+   * `first` and `next` take their value as `src[j]` rather than as a number: a float argument to a
+   * call that is not inlined is boxed, a heap number per value folded.
+   */
+
   /** The first value of a slot. */
-  first(i: number, f: number, dropName: boolean): void {
+  first(i: number, src: ArrayLike<number>, j: number, dropName: boolean): void {
+    const f = src[j]!;
     this.seen[i] = 1;
     this.value[i] = f;
     this.mean[i] = f;
@@ -224,7 +230,8 @@ class Folds {
   }
 
   /** A further value of a slot (Prometheus's arithmetic: Kahan sums, incremental mean on overflow, Welford). */
-  next(i: number, f: number, dropName: boolean): void {
+  next(i: number, src: ArrayLike<number>, j: number, dropName: boolean): void {
+    const f = src[j]!;
     if (dropName) this.dropName[i] = 1;
     const value = this.value;
     const comp = this.comp;
@@ -330,8 +337,8 @@ async function streamAggregate(ev: Evaluator, op: string, g: Grouping, table: Gr
     const seen = acc.seen;
     for (let j = 0; j < ts.length; j++) {
       const slot = base + (ts[j]! - start) / interval;
-      if (seen[slot]) acc.next(slot, vs[j]!, s.dropName);
-      else acc.first(slot, vs[j]!, s.dropName);
+      if (seen[slot]) acc.next(slot, vs, j, s.dropName);
+      else acc.first(slot, vs, j, s.dropName);
     }
   });
   const out: StepSeries[] = [];
