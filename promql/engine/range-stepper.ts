@@ -2,10 +2,11 @@
  * The step loop of a range function over one series: slides the window `(t - range, t]` across
  * the evaluation steps and collects the function's values.
  *
- * It is synchronous and keeps its state in fields, apart from the async `evalRangeCall` that
- * drives it (and yields to the event loop between calls): numbers computed in a loop of an async
- * function that awaits inside that loop were boxed, about 90 bytes of garbage per window, which
- * made the young generation churn through a long range query.
+ * It is a small synchronous method keeping its state in fields, apart from the async
+ * `evalRangeCall` that drives it (and yields to the event loop between calls). With the loop
+ * inside that large async function, which V8 optimizes less reliably, a range query allocated
+ * about 90 bytes per window in boxed numbers; here only the function's result is boxed (it is
+ * returned from a call V8 cannot inline, the function differing between queries).
  */
 import { SmoothingFactorError, type RangeFn, type RangeWindow, type SampleArray } from './functions-range.js';
 import { refillAt, refillEnd } from './refill.js';
