@@ -14,6 +14,7 @@ import type { El, EvalValue, StepSeries } from './types.js';
 import type { SeriesStream } from './evaluator.js';
 import { groupTable, type GroupTable } from './group-table.js';
 import { labelsHash } from './xxhash.js';
+import { refillAt, refillEnd } from './refill.js';
 
 interface Grouping {
   key(ls: Labels): string;
@@ -90,7 +91,9 @@ export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Ev
   const ng = outSeries.length;
   const acc = new Folds(op, ng);
   const seen = acc.seen;
+  // A group's values at the current step, refilled every step (see `refill.ts`).
   const heaps: number[][] = op === 'quantile' ? Array.from({ length: ng }, () => []) : [];
+  const heapLen = new Int32Array(op === 'quantile' ? ng : 0);
   const cursors = new Int32Array(input.length);
 
   for (let step = 0; step < ev.numSteps; step++) {
@@ -106,20 +109,21 @@ export async function evalAggregate(ev: Evaluator, e: AggregateExpr): Promise<Ev
       const f = s.vs[c]!;
       const gi = seriesGroup[si]!;
       if (!seen[gi]) {
-        acc.first(gi, f, s.dropName);
+        acc.first(gi, s.vs, c, s.dropName);
         if (op === 'quantile') {
-          heaps[gi]!.length = 0;
-          heaps[gi]!.push(f);
+          refillAt(heaps[gi]!, 0, f);
+          heapLen[gi] = 1;
         }
         continue;
       }
       if (op === 'quantile') {
         if (s.dropName) acc.dropName[gi] = 1;
-        heaps[gi]!.push(f);
-      } else acc.next(gi, f, s.dropName);
+        refillAt(heaps[gi]!, heapLen[gi]!++, f);
+      } else acc.next(gi, s.vs, c, s.dropName);
     }
     for (let gi = 0; gi < ng; gi++) {
       if (!seen[gi]) continue;
+      if (op === 'quantile') refillEnd(heaps[gi]!, heapLen[gi]!);
       const v = op === 'quantile' ? quantileSorted(params![step]!, heaps[gi]!) : acc.result(gi);
       const out = outSeries[gi]!;
       out.ts.push(ts);
@@ -197,8 +201,14 @@ class Folds {
     this.dropName = g8(this.dropName);
   }
 
+  /*
+   * `first` and `next` take their value as `src[j]` rather than as a number: a float argument to a
+   * call that is not inlined is boxed, a heap number per value folded.
+   */
+
   /** The first value of a slot. */
-  first(i: number, f: number, dropName: boolean): void {
+  first(i: number, src: ArrayLike<number>, j: number, dropName: boolean): void {
+    const f = src[j]!;
     this.seen[i] = 1;
     this.value[i] = f;
     this.mean[i] = f;
@@ -220,7 +230,8 @@ class Folds {
   }
 
   /** A further value of a slot (Prometheus's arithmetic: Kahan sums, incremental mean on overflow, Welford). */
-  next(i: number, f: number, dropName: boolean): void {
+  next(i: number, src: ArrayLike<number>, j: number, dropName: boolean): void {
+    const f = src[j]!;
     if (dropName) this.dropName[i] = 1;
     const value = this.value;
     const comp = this.comp;
@@ -326,23 +337,37 @@ async function streamAggregate(ev: Evaluator, op: string, g: Grouping, table: Gr
     const seen = acc.seen;
     for (let j = 0; j < ts.length; j++) {
       const slot = base + (ts[j]! - start) / interval;
-      if (seen[slot]) acc.next(slot, vs[j]!, s.dropName);
-      else acc.first(slot, vs[j]!, s.dropName);
+      if (seen[slot]) acc.next(slot, vs, j, s.dropName);
+      else acc.first(slot, vs, j, s.dropName);
     }
   });
   const out: StepSeries[] = [];
   let total = 0;
+  const seen = acc.seen;
+  const allSteps = ev.allSteps();
   for (let gi = 0; gi < groups.length; gi++) {
-    const ts: number[] = [];
-    const vs: number[] = [];
+    const base = gi * n;
+    let count = 0;
+    for (let slot = base; slot < base + n; slot++) count += seen[slot]!;
+    // Groups with a value at every step (the usual case) share the step times, and one value
+    // (every group of an instant query) needs no growable array: an instant `sum by (pod)` has
+    // thousands of groups.
+    const ts: number[] = count === n ? allSteps : [];
+    let vs: number[];
     let dropName = false;
-    for (let step = 0, slot = gi * n; step < n; step++, slot++) {
-      if (!acc.seen[slot]) continue;
-      ts.push(start + step * interval);
-      vs.push(acc.result(slot));
-      dropName = acc.dropName[slot] === 1;
+    if (n === 1) {
+      vs = [acc.result(base)];
+      dropName = acc.dropName[base] === 1;
+    } else {
+      vs = [];
+      for (let step = 0, slot = base; step < n; step++, slot++) {
+        if (!seen[slot]) continue;
+        if (ts !== allSteps) ts.push(start + step * interval);
+        vs.push(acc.result(slot));
+        dropName = acc.dropName[slot] === 1;
+      }
     }
-    total += ts.length;
+    total += count;
     out.push({ labels: groups[gi]!, ts, vs, dropName });
   }
   ev.addSamples(total);

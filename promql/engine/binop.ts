@@ -9,6 +9,8 @@ import type { Evaluator } from './evaluator.js';
 import { dropLabels, dropMetadata, keepLabels, labelsString, setLabel, signatureOn, signatureWithout } from './labels-util.js';
 import { labelsKey } from '../../model/labels.js';
 import type { El, EvalValue, StepSeries } from './types.js';
+import { refillAt, refillEnd } from './refill.js';
+import { groupTable } from './group-table.js';
 
 const ARITHMETIC = new Set<BinaryOp>(['+', '-', '*', '/', '%', '^', 'atan2']);
 const COMPARISON = new Set<BinaryOp>(['==', '!=', '>', '<', '>=', '<=']);
@@ -131,19 +133,17 @@ function matchedLabels(ls: Labels, m: VectorMatching): Labels {
 function vectorVector(ev: Evaluator, e: BinaryExpr, op: BinaryOp, lhs: StepSeries[], rhs: StepSeries[], m: VectorMatching): Promise<StepSeries[]> {
   const names = new Set(m.matchingLabels);
   const sigOf = m.on ? (ls: Labels) => signatureOn(ls, names) : (ls: Labels) => signatureWithout(ls, names);
-  const ordinals = new Map<string, number>();
+  // Dense match-group numbers; under `on (…)` found by label values, without a signature string
+  // per series (see `group-table.ts`).
+  const table = groupTable(m.matchingLabels, !m.on, sigOf);
+  let nsig = 0;
   const ordinal = (ls: Labels): number => {
-    const k = sigOf(ls);
-    let o = ordinals.get(k);
-    if (o === undefined) {
-      o = ordinals.size;
-      ordinals.set(k, o);
-    }
+    const o = table.groupOf(ls, nsig);
+    if (o === nsig) nsig++;
     return o;
   };
   const lsig = lhs.map((s) => ordinal(s.labels));
   const rsig = rhs.map((s) => ordinal(s.labels));
-  const nsig = ordinals.size;
 
   if (op === 'and' || op === 'or' || op === 'unless') {
     const present = new Uint8Array(nsig);
@@ -177,11 +177,14 @@ function vectorVector(ev: Evaluator, e: BinaryExpr, op: BinaryOp, lhs: StepSerie
   const oneToMany = m.card === 'one-to-many';
   interface Result {
     labels: Labels;
-    /** Signature and labels key, for the many-to-one uniqueness check (computed once per pair). */
+    /**
+     * Signature and labels key, for the many-to-one uniqueness check (computed once per pair);
+     * '' where no check is needed.
+     */
     key: string;
   }
-  const resultCache = new Map<Labels, Map<Labels, Result>>();
-  // Fast path: a left series usually meets the same right series at every step.
+  // A left series usually meets the same right series at every step (and an instant query has
+  // one step), so the result labels of its last pair are all that is kept.
   const lastPair: ({ r: number; res: Result } | undefined)[] = [];
   const resultFor = (ls: El, rs: El, sig: number): Result => {
     const last = lastPair[ls.sid];
@@ -191,13 +194,6 @@ function vectorVector(ev: Evaluator, e: BinaryExpr, op: BinaryOp, lhs: StepSerie
     return res;
   };
   const resultMetric = (l: Labels, r: Labels, sig: number): Result => {
-    let inner = resultCache.get(l);
-    if (!inner) {
-      inner = new Map();
-      resultCache.set(l, inner);
-    }
-    const cached = inner.get(r);
-    if (cached) return cached;
     let res = l;
     if (changesSchema) res = dropMetadata(res);
     if (m.card === 'one-to-one') res = m.on ? keepLabels(res, names) : dropLabels(res, names);
@@ -206,9 +202,10 @@ function vectorVector(ev: Evaluator, e: BinaryExpr, op: BinaryOp, lhs: StepSerie
       for (const x of r) if (x.name === ln) v = x.value;
       res = setLabel(res, ln, v);
     }
-    const out = { labels: res, key: m.card === 'one-to-one' ? '' : `${sig}\u0001${labelsKey(res)}` };
-    inner.set(r, out);
-    return out;
+    // Many-to-one results with the "many" side's labels unchanged are unique at a step, as the
+    // series of that side are: the check could never fail, so its key is not built.
+    const key = m.card === 'one-to-one' || res === l ? '' : `${sig}\u0001${labelsKey(res)}`;
+    return { labels: res, key };
   };
 
   const rightIdx = new Int32Array(nsig);
@@ -219,10 +216,13 @@ function vectorVector(ev: Evaluator, e: BinaryExpr, op: BinaryOp, lhs: StepSerie
   const pool: El[] = [];
   const out: El[] = [];
   return ev.rangeEval([lhs, rhs], (v, ts, step) => {
-    out.length = 0;
+    let k = 0;
     let l = v[0]!;
     let r = v[1]!;
-    if (l.length === 0 || r.length === 0) return out;
+    if (l.length === 0 || r.length === 0) {
+      refillEnd(out, 0);
+      return out;
+    }
     let lsigs = lsig;
     let rsigs = rsig;
     if (oneToMany) {
@@ -268,12 +268,12 @@ function vectorVector(ev: Evaluator, e: BinaryExpr, op: BinaryOp, lhs: StepSerie
       if (oneToOne) {
         if (matched[sig]) ev.error('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
         matched[sig] = 1;
-      } else {
+      } else if (metric.key !== '') {
         if (insertedAt.get(metric.key) === step) ev.error('multiple matches for labels: grouping labels must ensure unique matches');
         insertedAt.set(metric.key, step);
       }
       if (!keep && !e.returnBool) continue;
-      let el = pool[out.length];
+      let el = pool[k];
       if (!el) {
         el = { labels: metric.labels, v: 0, t: 0, dropName: false, sid: 0 };
         pool.push(el);
@@ -282,8 +282,9 @@ function vectorVector(ev: Evaluator, e: BinaryExpr, op: BinaryOp, lhs: StepSerie
       el.v = value;
       el.t = ts;
       el.dropName = e.returnBool;
-      out.push(el);
+      refillAt(out, k++, el);
     }
+    refillEnd(out, k);
     return out;
   });
 }

@@ -9,13 +9,15 @@ import type { Call, Expr, MatrixSelector, SubqueryExpr } from '../parser/index.j
 import { isValidUtf8 } from '../parser/index.js';
 import type { Evaluator } from './evaluator.js';
 import { absentLabels, unwrapParens } from './ast-util.js';
-import { RANGE_FUNCTIONS, SmoothingFactorError, type RangeWindow, type SampleArray } from './functions-range.js';
+import { RANGE_FUNCTIONS, type SampleArray } from './functions-range.js';
 import { INSTANT_FUNCTIONS, SCALAR_FUNCTIONS, type ArgValue } from './functions-instant.js';
 import { expandTemplate, formatFloatG } from './gofmt.js';
 import { setLabel } from './labels-util.js';
 import { mergeSameLabelsets } from './result.js';
 import type { El, EvalValue, StepSeries } from './types.js';
 import { SampleBuffer } from './samples.js';
+import { refillEnd } from './refill.js';
+import { RangeStepper } from './range-stepper.js';
 
 const COUNTER_SUFFIXES = ['_total', '_sum', '_count', '_bucket'];
 
@@ -182,21 +184,14 @@ export async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number, s
 
   const fn = RANGE_FUNCTIONS[name];
   if (!fn) ev.error(`function ${JSON.stringify(name)} is not supported over range vectors`);
-  const w: RangeWindow = { ts: [], vs: [], lo: 0, hi: 0, rangeStart: 0, rangeEnd: 0, rangeMs: src.rangeMs, evalT: 0 };
-  const stepParams: number[] = new Array<number>(params.length).fill(0);
-  let windowSamples = 0;
   let anySamples = false;
   const allSteps = ev.allSteps();
   const vbuf: number[] = [];
   const tbuf: number[] = [];
-  // Loop invariants in locals: the step loop runs once per series and step.
-  const at = src.at;
-  const offset = src.offset;
-  const rangeMs = src.rangeMs;
-  const start = ev.start;
-  const interval = ev.interval;
-  const nParams = params.length;
   const checksCounter = name === 'rate' || name === 'increase';
+  // Over many steps a sample is in several windows: counting the resets of a series once spares
+  // each window its scan for them (there usually are none).
+  const stepper = new RangeStepper(fn, params, allSteps, (msg) => ev.error(msg), src.at, src.offset, src.rangeMs, ev.start, ev.interval, checksCounter && n > 1);
   // The counter-name check runs once per distinct metric name, not once per series.
   let checkedMetric: string | undefined;
   for (let si = 0; si < src.count; si++) {
@@ -204,46 +199,21 @@ export async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number, s
     if ((si & 15) === 0 && ev.dueForYield()) await ev.pause();
     ev.tick();
     const s = src.series(si);
-    const len = s.n;
-    if (len > 0) anySamples = true;
-    // Step times stay implicit (a prefix of `allSteps`) while every step so far has a value.
-    let ts: number[] | undefined;
-    // A sink consumes each series at once, so its arrays can be reused.
-    const vals: number[] = sink !== undefined ? reuse(vbuf) : [];
-    const sts = s.ts;
-    w.ts = sts;
-    w.vs = s.vs;
-    let lo = 0;
-    let hi = 0;
-    for (let step = 0; step < n; step++) {
-      if ((step & 255) === 255 && ev.dueForYield()) await ev.pause();
-      const stepT = start + step * interval;
-      const ref = (at ?? stepT) - offset;
-      const from = ref - rangeMs;
-      while (hi < len && sts[hi]! <= ref) hi++;
-      while (lo < hi && sts[lo]! <= from) lo++;
-      if (hi <= lo) continue;
-      w.lo = lo;
-      w.hi = hi;
-      w.rangeStart = from;
-      w.rangeEnd = ref;
-      w.evalT = stepT;
-      for (let i = 0; i < nParams; i++) stepParams[i] = params[i]![step]!;
-      if (hi - lo > windowSamples) windowSamples = hi - lo;
-      let r: number | undefined;
-      try {
-        r = fn(w, stepParams);
-      } catch (err) {
-        if (err instanceof SmoothingFactorError) ev.error(err.message);
-        throw err;
-      }
-      if (r === undefined) continue;
-      if (ts === undefined && vals.length !== step) ts = prefix(allSteps, vals.length, sink !== undefined ? tbuf : undefined);
-      if (ts !== undefined) ts.push(stepT);
-      vals.push(r);
+    if (s.n > 0) anySamples = true;
+    // Values go to a refilled buffer (see `refill.ts`); a sink consumes each series at once,
+    // anything else gets an exact-size copy rather than an array grown push by push.
+    stepper.begin(s.ts, s.vs, s.n, vbuf, sink !== undefined ? tbuf : undefined);
+    // Long ranges in slices, so that a series of many steps still lets the event loop run.
+    for (let from = 0; from < n; from += STEPS_PER_SLICE) {
+      if (from > 0 && ev.dueForYield()) await ev.pause();
+      stepper.run(from, Math.min(n, from + STEPS_PER_SLICE));
     }
-    if (vals.length > 0) {
-      ts ??= vals.length === n ? allSteps : prefix(allSteps, vals.length, sink !== undefined ? tbuf : undefined);
+    const k = stepper.k;
+    if (k > 0) {
+      refillEnd(vbuf, k);
+      const vals = sink !== undefined ? vbuf : vbuf.slice();
+      // Step times stay implicit (a prefix of `allSteps`) while every step so far has a value.
+      const ts = stepper.ts ?? (k === n ? allSteps : stepper.prefix(k));
       ev.addSamples(ts.length);
       const series: StepSeries = { labels: s.labels, ts, vs: vals, dropName: keepName ? s.dropName : true };
       if (sink !== undefined) sink(series);
@@ -267,23 +237,13 @@ export async function evalRangeCall(ev: Evaluator, e: Call, matrixIdx: number, s
     }
   }
   // The largest window held in memory at once counts towards the sample limit, as in Prometheus.
-  ev.addSamples(windowSamples);
-  ev.releaseSamples(windowSamples);
+  ev.addSamples(stepper.windowSamples);
+  ev.releaseSamples(stepper.windowSamples);
   return out;
 }
 
-function reuse(a: number[]): number[] {
-  a.length = 0;
-  return a;
-}
-
-/** The first `n` of `steps`, in `into` (reused) when given. */
-function prefix(steps: number[], n: number, into: number[] | undefined): number[] {
-  if (into === undefined) return steps.slice(0, n);
-  into.length = 0;
-  for (let i = 0; i < n; i++) into.push(steps[i]!);
-  return into;
-}
+/** Steps of one series evaluated between two checks of the clock. */
+const STEPS_PER_SLICE = 256;
 
 function absentOverTime(ev: Evaluator, src: RangeSource, e: Call): StepSeries[] {
   const n = ev.numSteps;

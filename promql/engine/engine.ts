@@ -216,25 +216,19 @@ export class Engine {
       [...ranges].map(async ([vs, [lo, hi]]) => {
         let series;
         try {
-          series = await querier.select(vs.matchers, { start: lo, end: hi, ...(step > 0 ? { step } : {}) }, signal);
+          // Like Prometheus's engine, evaluation needs no label order: range results are sorted
+          // once at the end (see `shape`), so storage is spared sorting every selector's series.
+          series = await querier.select(vs.matchers, { start: lo, end: hi, ...(step > 0 ? { step } : {}), sortSeries: false }, signal);
         } catch (err) {
           if (signal.aborted) throw signal.reason;
           throw new StorageError(`expanding series: ${(err as Error).message}`, { cause: err });
         }
-        const loaded: LoadedSeries[] = series.map((s) => loadedSeries(s, lo, hi));
-        if (querier.sortedSelect !== true && !sortedByLabels(loaded)) loaded.sort((a, b) => labelsCompare(a.labels, b.labels));
-        data.set(vs, loaded);
+        data.set(vs, series.map((s) => loadedSeries(s, lo, hi)));
       }),
     );
     signal.throwIfAborted();
     return data;
   }
-}
-
-/** Storage usually returns series sorted already; checking is linear, sorting is not. */
-function sortedByLabels(xs: readonly LoadedSeries[]): boolean {
-  for (let i = 1; i < xs.length; i++) if (labelsCompare(xs[i - 1]!.labels, xs[i]!.labels) > 0) return false;
-  return true;
 }
 
 /** The time range each selector must load, covering lookback, ranges, offsets, `@` and subqueries. */
@@ -300,7 +294,9 @@ function shape(ev: Evaluator, v: EvalValue, isRange: boolean): QueryValue {
         series: [{ labels: [], samples: Array.from(v.values, (val, i) => ({ t: ev.stepTime(i), v: val })) }],
       };
     case 'matrix': {
-      const series = cleanupNames(ev, v.series);
+      // A range vector result (instant queries only) is listed in label order, as it was when
+      // selectors returned sorted series.
+      const series = cleanupNames(ev, v.series).sort((a, b) => labelsCompare(a.labels, b.labels));
       return { type: 'matrix', series: series.map((s) => toMatrixSeries(s.labels, s.ts, s.vs)) };
     }
     case 'vector': {

@@ -4,11 +4,10 @@
  * query is the one-step case. Series data were loaded once per selector before evaluation
  * (see `engine.ts`), so evaluating a range query never goes back to storage per step.
  */
-import { EMPTY_LABELS, labelsKey, type Labels } from '../../model/labels.js';
+import { EMPTY_LABELS, labelsGet, labelsKey, METRIC_NAME, type Labels } from '../../model/labels.js';
 import type { Expr, MatrixSelector, SubqueryExpr, VectorSelector, Call, AggregateExpr, BinaryExpr } from '../parser/index.js';
 import type { Annotations } from './annotations.js';
 import { QueryExecutionError, QueryTimeoutError, TooManySamplesError } from './errors.js';
-import { isStaleNaN } from '../../model/stale.js';
 import type { El, EvalValue, StepSeries } from './types.js';
 import { evalAggregate } from './aggregate.js';
 import { evalBinary } from './binop.js';
@@ -17,6 +16,8 @@ import { dropMetadata, onlyNameMetadata } from './labels-util.js';
 import { mergeSameLabelsets } from './result.js';
 import { isRangeCall, unwrapParens } from './ast-util.js';
 import { SampleBuffer, type LoadedSeries } from './samples.js';
+import { refillAt, refillEnd } from './refill.js';
+import { SelectorStepper } from './selector-steps.js';
 
 export type { LoadedSeries } from './samples.js';
 
@@ -52,11 +53,6 @@ export interface QueryContext {
 export type SeriesSink = (s: StepSeries) => void;
 /** Evaluates an expression, handing its series to `sink` instead of returning them. */
 export type SeriesStream = (sink: SeriesSink) => Promise<void>;
-
-function reuse(a: number[]): number[] {
-  a.length = 0;
-  return a;
-}
 
 /** How long evaluation may hold the event loop before yielding. */
 const YIELD_EVERY_MS = 20;
@@ -198,14 +194,26 @@ export class Evaluator {
   #dropNamesNow(v: EvalValue, strict: boolean): EvalValue {
     if (this.q.delayedNameRemoval || v.kind !== 'vector') return v;
     let any = false;
+    // Series that all lose just `__name__`, the same name for all, stay as distinct as they were
+    // (the usual case: a function of one metric), so they need no keys to look for coincidences.
+    let distinct = true;
+    let name: string | undefined;
     for (const s of v.series) {
       if (s.dropName) {
+        if (distinct) {
+          if (!onlyNameMetadata(s.labels)) distinct = false;
+          else {
+            const n = labelsGet(s.labels, METRIC_NAME);
+            if (name === undefined) name = n;
+            else if (n !== name) distinct = false;
+          }
+        }
         s.labels = dropMetadata(s.labels);
         s.dropName = false;
         any = true;
-      }
+      } else distinct = false;
     }
-    if (!any) return v;
+    if (!any || distinct) return v;
     if (strict) {
       const seen = new Set<string>();
       for (const s of v.series) {
@@ -252,45 +260,19 @@ export class Evaluator {
     const allSteps = this.allSteps();
     const buf = new SampleBuffer();
     const vbuf: number[] = [];
+    const stepper = new SelectorStepper(n, this.start, this.interval, at, offset, lookback, timestampValues, allSteps);
     for (const s of data) {
       if (this.dueForYield()) await this.pause();
       this.tick();
-      // Step times stay implicit (`allSteps`) until the first step without a point.
-      let ts: number[] | undefined;
-      // A sink consumes each series at once, so its arrays can be reused.
-      const vals: number[] = sink !== undefined ? reuse(vbuf) : [];
       buf.read(s);
-      const st = buf.ts;
-      const sv = buf.vs;
-      const len = buf.n;
-      let cur = -1; // Index of the last sample with t <= refTime.
-      for (let i = 0; i < n; i++) {
-        const stepT = this.start + i * this.interval;
-        const ref = (at ?? stepT) - offset;
-        let v: number;
-        if (at !== undefined && i > 0) {
-          // Step invariant: same sample every step.
-          if (!(cur >= 0 && st[cur]! > ref - lookback && !isStaleNaN(sv[cur]!))) {
-            ts ??= allSteps.slice(0, vals.length);
-            continue;
-          }
-          v = timestampValues ? st[cur]! / 1000 : sv[cur]!;
-        } else {
-          while (cur + 1 < len && st[cur + 1]! <= ref) cur++;
-          const t = cur < 0 ? 0 : st[cur]!;
-          if (cur < 0 || t <= ref - lookback || isStaleNaN(sv[cur]!)) {
-            ts ??= allSteps.slice(0, vals.length);
-            continue;
-          }
-          v = timestampValues ? t / 1000 : sv[cur]!;
-        }
-        if (ts !== undefined) ts.push(stepT);
-        vals.push(v);
-      }
-      if (vals.length > 0) {
-        ts ??= allSteps;
+      // Values go to a refilled buffer (see `refill.ts`); a sink consumes each series at once,
+      // anything else gets an exact-size copy rather than an array grown push by push.
+      const k = stepper.run(buf.ts, buf.vs, buf.n, vbuf);
+      if (k > 0) {
+        refillEnd(vbuf, k);
+        const ts = stepper.ts ?? allSteps;
         this.addSamples(ts.length);
-        const series: StepSeries = { labels: s.labels, ts, vs: vals, dropName: false };
+        const series: StepSeries = { labels: s.labels, ts, vs: sink !== undefined ? vbuf : vbuf.slice(), dropName: false };
         if (sink !== undefined) sink(series);
         else out.push(series);
       }
@@ -448,7 +430,7 @@ export class Evaluator {
         const m = inputs[a]!;
         const cur = cursors[a]!;
         const vec = vectors[a]!;
-        vec.length = 0;
+        let k = 0;
         const e = els[a]!;
         for (let i = 0; i < m.length; i++) {
           const s = m[i]!;
@@ -457,10 +439,11 @@ export class Evaluator {
             const el = e[i]!;
             el.v = s.vs[c]!;
             el.t = ts;
-            vec.push(el);
+            refillAt(vec, k++, el);
             cur[i] = c + 1;
           }
         }
+        refillEnd(vec, k);
       }
       const res = fn(vectors, ts, step);
       if (this.isInstant) {

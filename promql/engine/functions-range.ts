@@ -4,6 +4,7 @@
  * allocates nothing. `undefined` means "no output for this step".
  */
 import { kahan, kahanStep, quantileSorted } from './mathutil.js';
+import { refillAt, refillEnd } from './refill.js';
 
 /** Samples of a range: a selector's typed arrays or a subquery's step values. */
 export type SampleArray = Float64Array | number[];
@@ -20,6 +21,11 @@ export interface RangeWindow {
   rangeMs: number;
   /** The step's evaluation time (for `predict_linear`). */
   evalT: number;
+  /**
+   * When set, `resets[i]` counts the drops `vs[j] < vs[j-1]` for `0 < j ≤ i` (a counter's
+   * resets), so that a window can tell it has none without comparing all its samples.
+   */
+  resets: Int32Array | undefined;
 }
 
 /** Params are the scalar arguments at this step, in argument order (the range vector excluded). */
@@ -33,7 +39,10 @@ function extrapolatedRate(w: RangeWindow, isCounter: boolean, isRate: boolean): 
   const lastT = ts[hi - 1]!;
   let result = vs[hi - 1]! - vs[lo]!;
   if (isCounter) {
-    for (let i = lo + 1; i < hi; i++) if (vs[i]! < vs[i - 1]!) result += vs[i - 1]!;
+    const resets = w.resets;
+    if (resets === undefined || resets[hi - 1] !== resets[lo]) {
+      for (let i = lo + 1; i < hi; i++) if (vs[i]! < vs[i - 1]!) result += vs[i - 1]!;
+    }
   }
   let durationToStart = (firstT - w.rangeStart) / 1000;
   let durationToEnd = (w.rangeEnd - lastT) / 1000;
@@ -145,8 +154,9 @@ function compareOverTime(w: RangeWindow, cmp: (cur: number, best: number) => boo
 const scratch: number[] = [];
 
 function windowValues(w: RangeWindow): number[] {
-  scratch.length = 0;
-  for (let i = w.lo; i < w.hi; i++) scratch.push(w.vs[i]!);
+  let k = 0;
+  for (let i = w.lo; i < w.hi; i++) refillAt(scratch, k++, w.vs[i]!);
+  refillEnd(scratch, k);
   return scratch;
 }
 

@@ -12,16 +12,59 @@ export interface Bucket {
 
 const SMALL_DELTA_TOLERANCE = 1e-12;
 
+/**
+ * Sorts `buckets` by bound and merges same-bound ones, in place: callers hand over buckets they
+ * built for this one call (one set per group and step), so copying them first is not needed.
+ */
 function sortAndCoalesce(buckets: Bucket[]): Bucket[] {
-  const sorted = buckets.map((b) => ({ upperBound: b.upperBound, count: b.count }));
-  sorted.sort((a, b) => (a.upperBound < b.upperBound ? -1 : a.upperBound > b.upperBound ? 1 : 0));
-  const out: Bucket[] = [];
-  for (const b of sorted) {
-    const last = out[out.length - 1];
+  if (!insertionSorted(buckets)) buckets.sort((a, b) => (a.upperBound < b.upperBound ? -1 : a.upperBound > b.upperBound ? 1 : 0));
+  let k = 0;
+  for (let i = 0; i < buckets.length; i++) {
+    const b = buckets[i]!;
+    const last = k > 0 ? buckets[k - 1]! : undefined;
     if (last && last.upperBound === b.upperBound) last.count += b.count;
-    else out.push(b);
+    else buckets[k++] = b;
   }
-  return out;
+  buckets.length = k;
+  return buckets;
+}
+
+/** Histograms have a dozen or so buckets, which arrive nearly in order. */
+const INSERTION_SORT_MAX = 32;
+
+/**
+ * Sorts a short bucket list by bound with a stable insertion sort, which needs no scratch array
+ * (`Array.prototype.sort` allocates one per call, and this runs per group and step). Returns
+ * false, leaving the list as it was, where that sort must decide: a long list, or a NaN bound
+ * (which compares equal to every bound, so the result depends on the algorithm).
+ */
+function insertionSorted(buckets: Bucket[]): boolean {
+  const n = buckets.length;
+  if (n > INSERTION_SORT_MAX) return false;
+  for (let i = 0; i < n; i++) if (buckets[i]!.upperBound !== buckets[i]!.upperBound) return false;
+  for (let i = 1; i < n; i++) {
+    const b = buckets[i]!;
+    const ub = b.upperBound;
+    let j = i - 1;
+    while (j >= 0 && buckets[j]!.upperBound > ub) {
+      buckets[j + 1] = buckets[j]!;
+      j--;
+    }
+    buckets[j + 1] = b;
+  }
+  return true;
+}
+
+/** The bound `input` sorted by `a.upperBound - b.upperBound` would end with. */
+function lastSortedBound(input: readonly Bucket[]): number {
+  let max = -Infinity;
+  for (const b of input) {
+    const ub = b.upperBound;
+    // A NaN bound makes that comparator inconsistent; only the sort itself says where it ends up.
+    if (ub !== ub) return [...input].sort((x, y) => x.upperBound - y.upperBound)[input.length - 1]!.upperBound;
+    if (ub > max) max = ub;
+  }
+  return max;
 }
 
 export interface QuantileResult {
@@ -59,14 +102,14 @@ function ensureMonotonic(buckets: Bucket[]): Omit<QuantileResult, 'quantile'> {
   return { forcedMonotonic, minBucket, maxBucket, maxDiff };
 }
 
+/** The `q` quantile of the buckets in `input`, which it sorts, merges and adjusts in place. */
 export function bucketQuantile(q: number, input: Bucket[]): QuantileResult {
   const none = { forcedMonotonic: false, minBucket: 0, maxBucket: 0, maxDiff: 0 };
   if (Number.isNaN(q)) return { quantile: NaN, ...none };
   if (q < 0) return { quantile: -Infinity, ...none };
   if (q > 1) return { quantile: Infinity, ...none };
   if (input.length === 0) return { quantile: NaN, ...none };
-  const sortedRaw = [...input].sort((a, b) => a.upperBound - b.upperBound);
-  if (sortedRaw[sortedRaw.length - 1]!.upperBound !== Infinity) return { quantile: NaN, ...none };
+  if (lastSortedBound(input) !== Infinity) return { quantile: NaN, ...none };
   const buckets = sortAndCoalesce(input);
   const mono = ensureMonotonic(buckets);
   if (buckets.length < 2) return { quantile: NaN, ...mono };
@@ -103,6 +146,7 @@ export function bucketQuantile(q: number, input: Bucket[]): QuantileResult {
   return { quantile, ...mono };
 }
 
+/** The fraction of observations between `lower` and `upper`; sorts and merges `input` in place. */
 export function bucketFraction(lower: number, upper: number, input: Bucket[]): number {
   if (input.length === 0) return NaN;
   const buckets = sortAndCoalesce(input);

@@ -91,11 +91,17 @@ export interface SelectHints {
   readonly step?: number;
   /** Aggregation or function name, a hint only. */
   readonly func?: string;
+  /**
+   * False: the caller needs the series in no particular order (Prometheus's `Select` with
+   * `sortSeries` false, which its engine uses), so storage may skip sorting them by labels.
+   * Default true.
+   */
+  readonly sortSeries?: boolean;
 }
 
 /** A read view over [mint, maxt] (inclusive, milliseconds). Callers must `close()` it. */
 export interface Querier {
-  /** True when `select` returns series sorted by labels, so callers need not sort or check. */
+  /** True when `select` returns series sorted by labels (unless asked not to), so callers need not sort or check. */
   readonly sortedSelect?: boolean;
   select(matchers: readonly Matcher[], hints?: SelectHints, signal?: AbortSignal): Promise<Series[]>;
   labelNames(matchers?: readonly Matcher[]): Promise<string[]>;

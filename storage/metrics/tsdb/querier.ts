@@ -95,9 +95,11 @@ export class HeadQuerier implements Querier {
   }
 
   /**
-   * Series matching all matchers with samples in range, sorted by labels. `hints.start/end`
-   * narrow the range further: the caller promises to read no more, and skipping chunks outside
-   * it saves decoding (a PromQL selector usually needs a few minutes of a longer querier range).
+   * Series matching all matchers with samples in range, sorted by labels unless
+   * `hints.sortSeries` is false (then in postings order: sorting is most of the cost of selecting
+   * a thousand series for an instant query). `hints.start/end` narrow the range further: the
+   * caller promises to read no more, and skipping chunks outside it saves decoding (a PromQL
+   * selector usually needs a few minutes of a longer querier range).
    */
   async select(matchers: readonly Matcher[], hints?: SelectHints, signal?: AbortSignal): Promise<Series[]> {
     this.#check();
@@ -111,7 +113,7 @@ export class HeadQuerier implements Querier {
       if (chunks.length > 0) out.push(new HeadSeries(s.labels, chunks, mint, maxt));
     }
     throwIfAborted(signal);
-    sortByLabels(out);
+    if (hints?.sortSeries !== false) sortByLabels(out);
     return out;
   }
 

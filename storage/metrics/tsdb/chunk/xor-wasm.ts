@@ -10,7 +10,8 @@
  * words in place, so that a little-endian i64 load yields the stream's bits most significant
  * first, then decodes them one after the other: timestamps as f64 and values as raw 64-bit
  * patterns (NaN payloads, -0 and staleness markers stay exact because values never pass through
- * float arithmetic). The caller copies the results out with `TypedArray.set`, a byte copy.
+ * float arithmetic). The caller copies the results out with `TypedArray.set`, a byte copy, or
+ * element by element when they are few.
  */
 import { buildModule, F64, FuncBody, I32, I64, OP, VOID } from './wasm-emit.js';
 
@@ -36,6 +37,8 @@ export interface EncodedChunk {
 const PAGE = 65536;
 /** Bytes of zeros after the last chunk: reads of a window may look up to 16 bytes ahead. */
 const SLACK = 16;
+/** Up to this many samples are copied out element by element rather than through views. */
+const COPY_LOOP_MAX = 64;
 
 /**
  * decodeChunk(off, samples, lo, hi, outT, outV, k) → k': decodes the chunk at `off` (words
@@ -296,9 +299,19 @@ export class WasmXorDecoder {
     // Reads past the last chunk look at most SLACK bytes ahead; make them zeros, not old data.
     u8.fill(0, off, off + SLACK);
     const got = this.#decodeAll(table, n, lo, hi, outT, outV);
-    if (got > 0) {
-      ts.set(this.#f64.subarray(outT / 8, outT / 8 + got), k);
-      vs.set(this.#f64.subarray(outV / 8, outV / 8 + got), k);
+    const f64 = this.#f64;
+    const t0 = outT / 8;
+    const v0 = outV / 8;
+    if (got <= COPY_LOOP_MAX) {
+      // A few samples (an instant selector's window): copied one by one rather than through two
+      // views made for the purpose. Float64Array to Float64Array keeps NaN payloads.
+      for (let i = 0; i < got; i++) {
+        ts[k + i] = f64[t0 + i]!;
+        vs[k + i] = f64[v0 + i]!;
+      }
+    } else {
+      ts.set(f64.subarray(t0, t0 + got), k);
+      vs.set(f64.subarray(v0, v0 + got), k);
     }
     return k + got;
   }
