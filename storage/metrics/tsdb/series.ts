@@ -125,7 +125,11 @@ export class MemSeries {
   }
 
   hasSamplesIn(mint: number, maxt: number): boolean {
-    return this.maxT >= mint && this.minT <= maxt;
+    const maxT = this.maxT;
+    if (maxT < mint) return false; // also an empty series (-Infinity)
+    // A range reaching the newest sample overlaps the series without asking where it starts:
+    // that would decode the oldest chunk's first bytes, a page no recent query needs.
+    return maxt >= maxT || this.minT <= maxt;
   }
 
   /**
