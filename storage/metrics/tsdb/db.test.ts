@@ -92,6 +92,9 @@ describe('openTSDB', () => {
     const db2 = await openDB({ dir: crashed, clock: clock.now });
     expect(await dump(db2, all)).toEqual(before);
     expect(await readdir(join(crashed, 'chunks_head'))).toEqual(['000001']);
+    // A clean stop leaves no scratch behind.
+    await closeDB(db2);
+    expect(await readdir(join(crashed, 'chunks_head'))).toEqual([]);
 
     const heapDir = await tmp();
     const onHeap = await openDB({ dir: heapDir, clock: clock.now, headChunks: 'heap' });

@@ -67,8 +67,10 @@ describe('MappedChunkArena', () => {
     expect(segmentFiles(dir).length).toBe(arena.segments);
     for (const { chunk, samples } of sealed) expect(decode(chunk)).toEqual(samples);
     arena.close();
-    // Closing only ends writing: chunks stay readable.
+    // Closing removes the files; the chunks already sealed stay readable.
+    expect(segmentFiles(dir)).toEqual([]);
     expect(decode(sealed[1999]!.chunk)).toEqual(sealed[1999]!.samples);
+    expect(decode(sealed[0]!.chunk)).toEqual(sealed[0]!.samples);
   });
 
   it('drops filled pages from the process while the data stays readable', () => {

@@ -94,12 +94,15 @@ export class MappedChunkArena implements SealedArena {
   readonly #addon: MappedFileAddon | null;
   /** Removes a segment's file once no chunk holds its bytes any more. */
   readonly #unlinkWhenCollected = new FinalizationRegistry<string>((file) => {
+    this.#files.delete(file);
     try {
       unlinkSync(file);
     } catch {
-      // Already removed by a later open of the same directory.
+      // Already removed by close() or by a later open of the same directory.
     }
   });
+  /** Segment files not yet removed. */
+  readonly #files = new Set<string>();
   #segment: OpenSegment | null = null;
   #off = 0;
   #nextId = 1;
@@ -155,9 +158,14 @@ export class MappedChunkArena implements SealedArena {
     return dst;
   }
 
-  /** Drops the mapping of the segment being filled from the page tables (e.g. before measuring). */
+  /**
+   * Ends writing and removes the segment files, so a stopped server leaves no scratch behind (the
+   * mappings, and with them every chunk already sealed, stay readable until collected).
+   */
   close(): void {
     this.#finishSegment();
+    for (const file of this.#files) rmSync(file, { force: true });
+    this.#files.clear();
   }
 
   #heapCopy(src: Uint8Array, len: number, from: number): Uint8Array {
@@ -186,6 +194,7 @@ export class MappedChunkArena implements SealedArena {
       const buffer = this.#addon!.map(fd, this.#segmentBytes);
       const seg: OpenSegment = { file, fd, buffer, bytes: new Uint8Array(buffer), reserved: 0, released: 0 };
       this.#unlinkWhenCollected.register(seg.bytes, file);
+      this.#files.add(file);
       this.#segment = seg;
       this.#off = 0;
       this.segments++;
