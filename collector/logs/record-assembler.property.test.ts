@@ -65,7 +65,10 @@ describe('record assembly properties', () => {
         expect(assembler.pendingFrom()).toBeUndefined();
         expect(assembler.flushAll()).toEqual([]);
         for (const [stream, original] of [['stdout', outLines], ['stderr', errLines]] as const) {
-          const got = records.filter((r) => r.stream === stream);
+          // In file order: a record that holds the start of the other stream's unfinished record
+          // is handed out after it, and that one may in turn wait for a later record of the first
+          // stream (see `#release`), so hand-out order within a stream is not guaranteed.
+          const got = records.filter((r) => r.stream === stream).sort((a, b) => a.offset - b.offset);
           expect(got.map((r) => r.message)).toEqual(original.map(([text]) => text));
           for (const [i, r] of got.entries()) {
             const mine = merged.map((m, j) => ({ ...m, j })).filter((m) => m.stream === stream && m.line === i);

@@ -16,7 +16,9 @@
  * where a checkpoint may point at most. Because the streams are joined separately, a record's
  * byte range can hold lines of the other stream; a record is handed out only after every record
  * that starts inside its range, so no checkpoint falls inside an acknowledged record (see
- * `#release`).
+ * `#release`). When the streams interleave partial lines, that can hand a stream's records out
+ * of file order (a later one that waits for nothing goes first); each carries its offset and
+ * time, by which stores and searches order them.
  *
  * Records are cut at `maxRecordBytes` on runtime-line boundaries; only a single runtime line
  * longer than that is cut inside (see `#emitPieces`).
